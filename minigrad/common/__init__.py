@@ -1,0 +1,1 @@
+"""Code written once for both engines: registry, init, data, optimizers, training loop."""

@@ -1,0 +1,85 @@
+"""Argument checks both engines share, so both raise the same errors for the same mistake."""
+
+import numbers
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+def check_activation(act):
+    if act not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {act!r}; valid activations: {', '.join(ACTIVATIONS)}")
+    return act
+
+
+def check_width(expected, given):
+    if expected != given:
+        raise ValueError(f"input width mismatch: expected {expected} features, given {given}")
+
+
+def check_same_shape(what, pred_shape, target_shape):
+    if tuple(pred_shape) != tuple(target_shape):
+        raise ValueError(
+            f"{what}: shape mismatch between input {tuple(pred_shape)} "
+            f"and target {tuple(target_shape)}"
+        )
+
+
+def _is_int(t):
+    return isinstance(t, (numbers.Integral, np.integer)) and not isinstance(t, (bool, np.bool_))
+
+
+def class_targets(targets, n, n_classes, single):
+    """Validate cross-entropy targets and return them as a list of ``n`` Python ints.
+
+    ``single`` is True when the logits are one sample ``(C,)``: the target may then be an
+    int or a one-element sequence. Floats (even ``2.0``), bools, out-of-range classes and a
+    length mismatch raise ``ValueError``.
+    """
+    if single and _is_int(targets):
+        targets = [targets]
+    if isinstance(targets, np.ndarray):
+        if targets.ndim != 1:
+            raise ValueError(f"cross_entropy_loss: targets must be 1-D, got shape {targets.shape}")
+        if not np.issubdtype(targets.dtype, np.integer):
+            raise ValueError(
+                f"cross_entropy_loss: targets must be integers, got dtype {targets.dtype}"
+            )
+        targets = targets.tolist()
+    elif isinstance(targets, (list, tuple)):
+        for t in targets:
+            if not _is_int(t):
+                raise ValueError(
+                    f"cross_entropy_loss: targets must be integer class indices, got {t!r}"
+                )
+        targets = [int(t) for t in targets]
+    else:
+        raise ValueError(
+            f"cross_entropy_loss: targets must be a sequence of integer class indices, "
+            f"got {type(targets).__name__}"
+        )
+    if len(targets) != n:
+        raise ValueError(
+            f"cross_entropy_loss: {n} sample(s) of logits but {len(targets)} target(s)"
+        )
+    for t in targets:
+        if not 0 <= t < n_classes:
+            raise ValueError(
+                f"cross_entropy_loss: target {t} is outside [0, {n_classes}) "
+                f"for logits with {n_classes} classes"
+            )
+    return targets
+
+
+def layer_widths(nouts):
+    """``MLP``'s ``nouts`` as a list of widths (a single int is one layer)."""
+    if isinstance(nouts, (int, np.integer)) and not isinstance(nouts, bool):
+        nouts = [nouts]
+    try:
+        nouts = list(nouts)
+    except TypeError:
+        raise ValueError(f"nouts must be a list of layer widths, got {nouts!r}") from None
+    if not nouts:
+        raise ValueError("nouts must name at least one layer width")
+    return [int(n) if isinstance(n, np.integer) else n for n in nouts]

@@ -1,0 +1,103 @@
+"""``ModuleBase``: the part of ``Module`` both engines share.
+
+Naming, ``parameters()``, ``state_dict()``, ``grad_dict()``, ``load_state_dict()`` and
+``zero_grad()`` are written here once. An engine's ``Module`` subclass says how one of its
+parameters is read as an array, written from one, and flattened into graph nodes
+(``_param_*`` below). A leaf module lists its parameters in ``_own_params()``; a container
+lists its sub-modules in ``_submodules()``. Names follow PyTorch: ``layers.0.weight``.
+"""
+
+import numpy as np
+
+
+class ModuleBase:
+    engine = None  # "scalar" or "tensor", set by each engine's Module
+
+    # -- what a module holds -------------------------------------------------------------
+    def _own_params(self):
+        """``[(name, param), ...]`` held directly by this module."""
+        return []
+
+    def _submodules(self):
+        """``[(name, module), ...]`` held by this module."""
+        return []
+
+    def named_params(self, prefix=""):
+        out = [(prefix + name, p) for name, p in self._own_params()]
+        for name, module in self._submodules():
+            out.extend(module.named_params(f"{prefix}{name}."))
+        return out
+
+    # -- engine hooks ---------------------------------------------------------------------
+    @staticmethod
+    def _param_data(p):  # -> float64 ndarray copy
+        raise NotImplementedError
+
+    @staticmethod
+    def _param_grad(p):  # -> float64 ndarray copy
+        raise NotImplementedError
+
+    @staticmethod
+    def _param_shape(p):
+        raise NotImplementedError
+
+    @staticmethod
+    def _param_write(p, array):  # array already validated to the right shape
+        raise NotImplementedError
+
+    @staticmethod
+    def _param_nodes(p):  # -> list of graph nodes, for parameters()
+        raise NotImplementedError
+
+    # -- the public surface ---------------------------------------------------------------
+    def parameters(self):
+        """All trainable nodes, layer by layer, weight (row by row) then bias."""
+        nodes = []
+        for _, p in self.named_params():
+            nodes.extend(self._param_nodes(p))
+        return nodes
+
+    def zero_grad(self):
+        for node in self.parameters():
+            node._zero_grad()
+
+    def state_dict(self):
+        """``{name: float64 ndarray copy}`` in PyTorch's Linear layout."""
+        return {name: self._param_data(p) for name, p in self.named_params()}
+
+    def grad_dict(self):
+        """The gradients, under the same keys and shapes as ``state_dict()``."""
+        return {name: self._param_grad(p) for name, p in self.named_params()}
+
+    def load_state_dict(self, state):
+        """Load weights from a ``state_dict`` of either engine.
+
+        Every key and shape is checked before any weight is written, so a load that fails
+        changes nothing.
+        """
+        if not hasattr(state, "keys"):
+            raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
+        params = dict(self.named_params())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing:
+            raise ValueError(f"load_state_dict: missing key(s) {', '.join(map(repr, missing))}")
+        if unexpected:
+            raise ValueError(
+                f"load_state_dict: unexpected key(s) {', '.join(map(repr, unexpected))}"
+            )
+        arrays = {}
+        for name, p in params.items():
+            value = state[name]
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"load_state_dict: {name!r} is not a numeric array ({e})") from e
+            if array.shape != self._param_shape(p):
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {array.shape}, "
+                    f"expected {self._param_shape(p)}"
+                )
+            arrays[name] = array
+        for name, p in params.items():
+            self._param_write(p, arrays[name])

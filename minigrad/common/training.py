@@ -1,0 +1,182 @@
+"""``fit`` and ``evaluate``: one training loop for both engines.
+
+The loop only uses the public surface of an engine (model call, its losses, ``backward``,
+the optimizer) plus the engine's ``to_numpy`` to read outputs, so it runs unchanged on
+either engine and the two can be compared step for step.
+"""
+
+import contextlib
+import gc
+import math
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigrad.common.grad_mode import no_grad
+from minigrad.common.registry import backend_of
+
+LOSSES = ("cross_entropy", "mse")
+
+
+def _check_data(X, y):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError("no training samples")
+    return X, y
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for the duration of a training step.
+
+    minigrad's graphs hold no reference cycles (tests/test_memory.py trains with the
+    collector disabled and sees flat memory), so every node is freed by reference counting
+    alone and the cyclic collector has nothing to find in them. Left running, it would
+    still traverse every live node of a large graph again and again while the graph is
+    being built, which makes the scalar engine's cost per sample grow with the batch size.
+    The collector is restored, and runs as usual, between steps.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def train_step(model, optimizer, loss_fn, xb, tb):
+    """One step: forward, loss, ``zero_grad``, backward, ``step``.
+
+    Returns ``(loss, outputs)``: the loss as a float and the model's outputs. A
+    non-finite loss raises ``FloatingPointError`` before any weight changes.
+    """
+    with cyclic_gc_paused():
+        out = model(xb)
+        loss = loss_fn(out, tb)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(f"non-finite loss ({value})")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return value, out
+
+
+def _one_hot(labels, n_classes):
+    out = np.zeros((len(labels), n_classes))
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
+
+
+def fit(
+    model,
+    optimizer,
+    X,
+    y,
+    epochs=1,
+    batch_size=1,
+    loss="cross_entropy",
+    shuffle=True,
+    seed=0,
+    progress=True,
+    validation_data=None,
+    callback=None,
+):
+    """Train ``model`` (either engine) with ``optimizer`` on ``X`` (N, features), ``y``.
+
+    ``loss`` is ``"cross_entropy"`` (``y`` holds class indices) or ``"mse"`` (``y`` holds
+    targets of the output's shape; integer labels are one-hot encoded). Batches are drawn
+    in order, or shuffled each epoch by a generator seeded with ``seed``.
+
+    Returns a history ``{"loss": [...], "accuracy": [...], "seconds": [...]}`` with one
+    entry per epoch: mean training loss, training accuracy (on the fly, from the outputs
+    the step computed; ``nan`` for non-label targets) and wall time. With
+    ``validation_data=(X_val, y_val)`` it also records ``"val_accuracy"``. ``callback``, if
+    given, is called as ``callback(epoch, history)`` after each epoch.
+
+    A non-finite loss stops training with ``FloatingPointError`` naming epoch and step.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    B = backend_of(model)
+    X, y = _check_data(X, y)
+    labels = y if (y.ndim == 1 and np.issubdtype(y.dtype, np.integer)) else None
+    if loss == "cross_entropy":
+        if labels is None:
+            raise ValueError("cross_entropy needs integer class labels y of shape (N,)")
+        loss_fn, targets = B.cross_entropy_loss, labels
+    elif labels is not None:  # mse on class labels: one-hot targets of the output's width
+        with no_grad():
+            width = B.to_numpy(model(X[:1])).shape[-1]
+        loss_fn, targets = B.mse_loss, _one_hot(labels, width)
+    else:
+        loss_fn, targets = B.mse_loss, y
+
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    n_steps = math.ceil(n / batch_size)
+    history = {"loss": [], "accuracy": [], "seconds": []}
+    if validation_data is not None:
+        history["val_accuracy"] = []
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        start = time.perf_counter()
+        total_loss, correct = 0.0, 0
+        with tqdm(
+            total=n_steps,
+            desc=f"epoch {epoch}/{epochs}",
+            unit="step",
+            disable=not progress,
+            dynamic_ncols=True,
+        ) as bar:
+            for step in range(n_steps):
+                idx = order[step * batch_size : (step + 1) * batch_size]
+                try:
+                    value, out = train_step(model, optimizer, loss_fn, X[idx], targets[idx])
+                except FloatingPointError as e:
+                    raise FloatingPointError(
+                        f"{e} at epoch {epoch}, step {step + 1} of {n_steps}"
+                    ) from None
+                total_loss += value * len(idx)
+                if labels is not None:
+                    correct += int((B.to_numpy(out).argmax(axis=-1) == labels[idx]).sum())
+                bar.update(1)
+                if step % 10 == 0 or step == n_steps - 1:
+                    bar.set_postfix(loss=f"{total_loss / min(n, (step + 1) * batch_size):.4f}")
+        history["loss"].append(total_loss / n)
+        history["accuracy"].append(correct / n if labels is not None else float("nan"))
+        history["seconds"].append(time.perf_counter() - start)
+        if validation_data is not None:
+            history["val_accuracy"].append(evaluate(model, *validation_data))
+        if callback is not None:
+            callback(epoch, history)
+    return history
+
+
+def predict(model, X):
+    """Class predictions (argmax of the outputs) for ``X``, without building a graph."""
+    B = backend_of(model)
+    X = np.asarray(X, dtype=np.float64)
+    with no_grad():
+        out = B.to_numpy(model(X))
+    return out.argmax(axis=-1)
+
+
+def evaluate(model, X, y):
+    """Accuracy of ``model`` on ``X``, ``y`` in ``[0, 1]``, without building a graph."""
+    y = np.asarray(y)
+    pred = predict(model, X)
+    if pred.shape != y.shape:
+        raise ValueError(f"evaluate: {len(pred)} predictions but y has shape {y.shape}")
+    return float((pred == y).mean())

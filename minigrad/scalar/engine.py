@@ -1,0 +1,244 @@
+"""The scalar engine's graph node: ``Value``, one Python object per number.
+
+Twin: ``minigrad/tensor/engine.py`` holds the same ops, in the same order, over arrays.
+
+Each op computes its result and, right beside it, the local derivative of the result with
+respect to each parent. The node stores its parents (``_prev``, a tuple) and those local
+derivatives (``_local``, a tuple of floats); ``backward`` multiplies them by the incoming
+gradient. No closure captures the output node, so a graph holds no reference cycle and is
+freed by reference counting alone as soon as the loss is dropped.
+"""
+
+import itertools
+import math
+import numbers
+import operator
+
+from minigrad.common.grad_mode import GradMode
+
+_INF = float("inf")
+_next_id = itertools.count().__next__
+
+
+def _as_float(x):
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):  # int, float, bool, fractions, NumPy real scalars
+        return float(x)
+    raise TypeError(f"Value holds one real number, got {type(x).__name__}: {x!r}")
+
+
+class Value:
+    """A scalar node of the computation graph: ``.data``, ``.grad``, ``.backward()``."""
+
+    __slots__ = ("data", "grad", "_prev", "_local", "_op", "_acc", "_id")
+    __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
+
+    def __init__(self, data, _prev=(), _local=(), _op=""):
+        self.data = data if type(data) is float else _as_float(data)
+        self.grad = 0.0
+        if GradMode.enabled:
+            self._prev = _prev
+            self._local = _local
+        else:
+            self._prev = self._local = ()
+        self._op = _op
+        self._id = _next_id()
+
+    def __repr__(self):
+        return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+    def item(self):
+        return self.data
+
+    def _zero_grad(self):
+        self.grad = 0.0
+
+    # -- ops: forward, and beside it d(out)/d(each parent) ---------------------------------
+    # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg,
+    # exp, log, tanh, relu, sigmoid.
+
+    def __add__(self, other):
+        if isinstance(other, Value):
+            return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        return Value(self.data + _as_float(other), (self,), (1.0,), "+")
+
+    def __sub__(self, other):
+        if isinstance(other, Value):
+            return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        return Value(self.data - _as_float(other), (self,), (1.0,), "-")
+
+    def __rsub__(self, other):  # other - self
+        return Value(_as_float(other) - self.data, (self,), (-1.0,), "-")
+
+    def __mul__(self, other):
+        if isinstance(other, Value):
+            return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+        other = _as_float(other)
+        return Value(self.data * other, (self,), (other,), "*")
+
+    def __truediv__(self, other):
+        if isinstance(other, Value):
+            b = other.data
+            out = _div(self.data, b)
+            return Value(out, (self, other), (_div(1.0, b), -_div(out, b)), "/")
+        b = _as_float(other)
+        return Value(_div(self.data, b), (self,), (_div(1.0, b),), "/")
+
+    def __rtruediv__(self, other):  # other / self: d/dx (a / x) = -a / x**2
+        out = _div(_as_float(other), self.data)
+        return Value(out, (self,), (-_div(out, self.data),), "/")
+
+    def __pow__(self, other):
+        if isinstance(other, Value):  # x ** y: d/dx = y x**(y-1), d/dy = x**y ln x
+            x, y = self.data, other.data
+            out = _pow(x, y)
+            return Value(out, (self, other), (_dpow_dbase(x, y), _dpow_dexp(x, out)), "**")
+        y = _as_float(other)
+        return Value(_pow(self.data, y), (self,), (_dpow_dbase(self.data, y),), "**")
+
+    def __rpow__(self, other):  # a ** self: d/dx a**x = a**x ln a
+        a = _as_float(other)
+        out = _pow(a, self.data)
+        return Value(out, (self,), (_dpow_dexp(a, out),), "**")
+
+    def __neg__(self):
+        return Value(-self.data, (self,), (-1.0,), "neg")
+
+    def exp(self):  # d/dx e**x = e**x
+        out = _exp(self.data)
+        return Value(out, (self,), (out,), "exp")
+
+    def log(self):  # d/dx ln x = 1 / x
+        x = self.data
+        if x <= 0.0:  # nan passes through, as in IEEE arithmetic
+            raise ValueError(f"log of a non-positive number: log({x!r}) is undefined")
+        return Value(math.log(x), (self,), (1.0 / x,), "log")
+
+    def tanh(self):  # d/dx tanh x = 1 - tanh(x)**2
+        t = math.tanh(self.data)
+        return Value(t, (self,), (1.0 - t * t,), "tanh")
+
+    def relu(self):  # d/dx relu x = 1 if x > 0 else 0
+        x = self.data
+        return Value(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+
+    def sigmoid(self):  # d/dx s(x) = s(x) (1 - s(x))
+        s = _sigmoid(self.data)
+        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    @staticmethod
+    def sum_of(values):
+        """One n-ary node for ``v1 + v2 + ... + vn`` (each d/dvi = 1), as a neuron uses it.
+
+        Equal to chaining ``+`` (tests/test_scalar_engine.py checks it), with one node
+        instead of n - 1.
+        """
+        values = tuple(v if isinstance(v, Value) else Value(v) for v in values)
+        return _sum_node(values, (1.0,) * len(values))
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    # -- backward ---------------------------------------------------------------------------
+    def backward(self, grad=1.0):
+        """Accumulate d(self)/d(node) into ``.grad`` of every node ``self`` depends on.
+
+        Iterative: nodes are visited in reverse topological order, so no recursion limit
+        applies. Each call adds its gradients to what ``.grad`` already holds (as PyTorch
+        does with ``retain_graph=True``): this call's contributions are gathered in the
+        scratch slot ``_acc`` first, so a second call adds exactly the same amounts again.
+        """
+        order = _topological_order(self)
+        self._acc = _as_float(grad)
+        for node in reversed(order):
+            g = node._acc
+            node.grad += g
+            if g:
+                for parent, local in zip(node._prev, node._local):
+                    parent._acc += local * g
+
+
+_get_data = operator.attrgetter("data")
+_get_id = operator.attrgetter("_id")
+
+
+def _sum_node(values, ones):
+    """The n-ary sum node behind ``Value.sum_of`` (``values``: a tuple of Values; ``ones``:
+    a tuple of as many 1.0, which a caller summing many rows of one width shares)."""
+    return Value(sum(map(_get_data, values)), values, ones, "sum")
+
+
+def _topological_order(root):
+    """Nodes reachable from ``root``, each after all its parents.
+
+    A node's parents exist before it does, so creation order (the ``_id`` stamped by the
+    constructor) is a topological order: gather the reachable nodes with an iterative
+    walk, then sort them by ``_id``. Deterministic, no recursion, and no per-node tuple.
+    Every reached node gets a fresh gradient accumulator ``_acc = 0.0``.
+    """
+    root._acc = 0.0
+    seen = {root}
+    stack = [root]
+    add, push, pop = seen.add, stack.append, stack.pop
+    while stack:
+        for parent in pop()._prev:
+            if parent not in seen:
+                add(parent)
+                parent._acc = 0.0
+                push(parent)
+    return sorted(seen, key=_get_id)
+
+
+# -- IEEE-style float helpers: inf / nan where Python would raise ------------------------------
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or a != a:
+            return math.nan
+        return math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def _pow(x, y):
+    if x < 0.0 and not float(y).is_integer():
+        raise ValueError(
+            f"negative base to a fractional power: ({x!r}) ** {y!r} is not a real number"
+        )
+    try:
+        return x**y
+    except ZeroDivisionError:  # 0.0 ** negative
+        return _INF
+    except OverflowError:
+        return _INF
+
+
+def _dpow_dbase(x, y):
+    """d/dx x**y = y x**(y-1); 0 for y == 0 (PyTorch's convention, also at x == 0)."""
+    return 0.0 if y == 0.0 else y * _pow(x, y - 1.0)
+
+
+def _dpow_dexp(base, out):
+    """d/dy base**y = base**y ln(base); 0 where base**y == 0 (PyTorch's convention)."""
+    if out == 0.0:
+        return 0.0
+    if base < 0.0:
+        return math.nan
+    return out * math.log(base)
+
+
+def _sigmoid(x):
+    # Never overflows: exp is only taken of a non-positive number.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)

@@ -1,0 +1,160 @@
+"""Neural-network modules of the scalar engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
+
+Twin: ``minigrad/tensor/nn.py``. Weights come from ``minigrad.common.init`` as arrays and
+become one ``Value`` per number. A neuron computes ``act(w1*x1 + ... + wn*xn + b)`` with one
+``Value`` per multiply and one n-ary sum node. Names, shapes and ``state_dict`` layout
+follow PyTorch's ``nn.Linear``: weight ``(nout, nin)``, bias ``(nout,)``.
+"""
+
+import numpy as np
+
+from minigrad.common.checks import check_activation, check_width, layer_widths
+from minigrad.common.init import check_sizes, linear_init, make_rng
+from minigrad.common.module import ModuleBase
+from minigrad.scalar.engine import Value, _sum_node
+
+_ACT = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
+
+
+def _nested(p):
+    return bool(p) and isinstance(p[0], list)
+
+
+class Module(ModuleBase):
+    """Base class of the scalar engine's modules. A parameter is a list of ``Value`` (a
+    bias) or a list of such lists (a weight, one list per row)."""
+
+    engine = "scalar"
+
+    @staticmethod
+    def _param_data(p):
+        if _nested(p):
+            return np.array([[v.data for v in row] for row in p], dtype=np.float64)
+        return np.array([v.data for v in p], dtype=np.float64)
+
+    @staticmethod
+    def _param_grad(p):
+        if _nested(p):
+            return np.array([[v.grad for v in row] for row in p], dtype=np.float64)
+        return np.array([v.grad for v in p], dtype=np.float64)
+
+    @staticmethod
+    def _param_shape(p):
+        return (len(p), len(p[0])) if _nested(p) else (len(p),)
+
+    @staticmethod
+    def _param_write(p, array):
+        rows = p if _nested(p) else [p]
+        for row, values in zip(rows, array.reshape(len(rows), -1).tolist()):
+            for v, x in zip(row, values):
+                v.data = x
+
+    @staticmethod
+    def _param_nodes(p):
+        return [v for row in p for v in row] if _nested(p) else list(p)
+
+    def __call__(self, x):
+        return self.forward(x)
+
+
+def _as_rows(x, nin):
+    """Return ``(rows, batched)``: the input as a list of rows of numbers or Values."""
+    if isinstance(x, np.ndarray):
+        if x.ndim not in (1, 2):
+            raise ValueError(f"input must be 1-D or 2-D, got shape {x.shape}")
+        batched, rows = x.ndim == 2, x.tolist()
+    elif isinstance(x, (list, tuple)):
+        batched = len(x) > 0 and isinstance(x[0], (list, tuple, np.ndarray))
+        rows = list(x) if batched else x
+    else:
+        raise TypeError(f"input must be a list, tuple or array, got {type(x).__name__}")
+    if not batched:
+        rows = [rows]
+    for row in rows:
+        check_width(nin, len(row))
+    return rows, batched
+
+
+class Neuron(Module):
+    """One unit: ``act(w . x + b)``. A 1-D input gives one ``Value``; a 2-D ``(N, nin)``
+    input gives a list of N."""
+
+    def __init__(self, nin, act="linear", seed=None, *, _init=None):
+        self.act = check_activation(act)
+        self.nin = nin
+        weight, bias = _init if _init is not None else linear_init(nin, 1, make_rng(seed))
+        self.w = [Value(x) for x in weight[0].tolist()]
+        self.b = Value(float(bias[0]))
+        self._ones = (1.0,) * (nin + 1)
+        self._act = _ACT[self.act]
+
+    def _own_params(self):
+        return [("weight", [self.w]), ("bias", [self.b])]
+
+    def _forward_row(self, row):
+        terms = [w * x for w, x in zip(self.w, row)]
+        terms.append(self.b)
+        out = _sum_node(tuple(terms), self._ones)
+        return out if self._act is None else self._act(out)
+
+    def forward(self, x):
+        rows, batched = _as_rows(x, self.nin)
+        outs = [self._forward_row(row) for row in rows]
+        return outs if batched else outs[0]
+
+    def __repr__(self):
+        return f"Neuron({self.nin}, act={self.act!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons on the same input. A 1-D input gives a list of ``nout`` Values
+    (always a list, even for ``nout == 1``); a 2-D input gives N such lists."""
+
+    def __init__(self, nin, nout, act="linear", seed=None):
+        check_activation(act)
+        check_sizes(nin, nout)
+        self.nin, self.nout, self.act = nin, nout, act
+        weight, bias = linear_init(nin, nout, make_rng(seed))
+        self.neurons = [
+            Neuron(nin, act, _init=(weight[i : i + 1], bias[i : i + 1])) for i in range(nout)
+        ]
+
+    def _own_params(self):
+        return [("weight", [n.w for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
+
+    def forward(self, x):
+        rows, batched = _as_rows(x, self.nin)
+        outs = [[n._forward_row(row) for n in self.neurons] for row in rows]
+        return outs if batched else outs[0]
+
+    def __repr__(self):
+        return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
+
+
+class MLP(Module):
+    """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``; ``act`` on every
+    hidden layer, the last layer linear. One seeded generator draws all layers in order."""
+
+    def __init__(self, nin, nouts, act="relu", seed=None):
+        check_activation(act)
+        nouts = layer_widths(nouts)
+        check_sizes(nin, *nouts)
+        self.nin, self.nouts, self.act = nin, nouts, act
+        rng = make_rng(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], act if i < last else "linear", seed=rng)
+            for i in range(len(nouts))
+        ]
+
+    def _submodules(self):
+        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return f"MLP({self.nin}, {self.nouts}, act={self.act!r})"

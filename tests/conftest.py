@@ -1,0 +1,32 @@
+"""Shared fixtures. Tests that apply to both engines take the ``B`` fixture, which runs
+them once per engine in ``minigrad.BACKENDS``."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+
+@pytest.fixture(params=minigrad.BACKENDS)
+def B(request):
+    return minigrad.backend(request.param)
+
+
+def leaf(B, x):
+    """A leaf node of engine ``B`` holding ``x`` (a number, or an array for the tensor
+    engine), that receives a gradient."""
+    if B.__name__ == "minigrad.scalar":
+        return B.Value(x)
+    return B.Tensor(x, requires_grad=True)
+
+
+def grad_of(B, nodes):
+    """Gradients of ``nodes`` (a Value, a Tensor, or nested lists of Values) as an array."""
+    if isinstance(nodes, (list, tuple)):
+        return np.array([grad_of(B, n) for n in nodes])
+    return np.asarray(nodes.grad, dtype=np.float64)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return minigrad.load_digits()
