@@ -28,7 +28,8 @@ def test_scalar_train_step(benchmark, batch_size):
     def step():
         losses.append(train_step(model, optimizer, cross_entropy_loss, xb, yb)[0])
 
-    benchmark.extra_info.update(engine="scalar", batch_size=batch_size, dtype="float64",
-                                parameters=len(model.parameters()))
+    benchmark.extra_info.update(
+        engine="scalar", batch_size=batch_size, dtype="float64", parameters=len(model.parameters())
+    )
     benchmark.pedantic(step, setup=setup, rounds=30 if batch_size == 1 else 5, warmup_rounds=1)
     assert len(set(losses)) == 1 and np.isfinite(losses[0])  # identical work every round

@@ -19,8 +19,10 @@ def main():
     history = minigrad.fit(model, optimizer, X_train, y_train, epochs=2, batch_size=1)
     seconds = time.perf_counter() - start
     accuracy = minigrad.evaluate(model, X_test, y_test)
-    print(f"train loss {history['loss'][-1]:.4f}, {seconds:.1f} s "
-          f"({seconds / (2 * len(X_train)) * 1e3:.2f} ms per step)")
+    print(
+        f"train loss {history['loss'][-1]:.4f}, {seconds:.1f} s "
+        f"({seconds / (2 * len(X_train)) * 1e3:.2f} ms per step)"
+    )
     print(f"test accuracy: {accuracy:.4f}")
 
 

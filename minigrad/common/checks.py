@@ -31,7 +31,7 @@ def _is_int(t):
 
 
 def class_targets(targets, n, n_classes, single):
-    """Validate cross-entropy targets and return them as a list of ``n`` Python ints.
+    """Validate cross-entropy targets and return them as an ``intp`` array of ``n`` classes.
 
     ``single`` is True when the logits are one sample ``(C,)``: the target may then be an
     int or a one-element sequence. Floats (even ``2.0``), bools, out-of-range classes and a
@@ -42,33 +42,32 @@ def class_targets(targets, n, n_classes, single):
     if isinstance(targets, np.ndarray):
         if targets.ndim != 1:
             raise ValueError(f"cross_entropy_loss: targets must be 1-D, got shape {targets.shape}")
-        if not np.issubdtype(targets.dtype, np.integer):
+        if targets.dtype.kind not in "iu":
             raise ValueError(
                 f"cross_entropy_loss: targets must be integers, got dtype {targets.dtype}"
             )
-        targets = targets.tolist()
     elif isinstance(targets, (list, tuple)):
         for t in targets:
             if not _is_int(t):
                 raise ValueError(
                     f"cross_entropy_loss: targets must be integer class indices, got {t!r}"
                 )
-        targets = [int(t) for t in targets]
     else:
         raise ValueError(
-            f"cross_entropy_loss: targets must be a sequence of integer class indices, "
+            "cross_entropy_loss: targets must be a sequence of integer class indices, "
             f"got {type(targets).__name__}"
         )
     if len(targets) != n:
         raise ValueError(
             f"cross_entropy_loss: {n} sample(s) of logits but {len(targets)} target(s)"
         )
-    for t in targets:
-        if not 0 <= t < n_classes:
-            raise ValueError(
-                f"cross_entropy_loss: target {t} is outside [0, {n_classes}) "
-                f"for logits with {n_classes} classes"
-            )
+    targets = np.asarray(targets, dtype=np.intp)
+    if n and not (targets.min() >= 0 and targets.max() < n_classes):
+        bad = targets[(targets < 0) | (targets >= n_classes)][0]
+        raise ValueError(
+            f"cross_entropy_loss: target {bad} is outside [0, {n_classes}) "
+            f"for logits with {n_classes} classes"
+        )
     return targets
 
 

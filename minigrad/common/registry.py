@@ -8,6 +8,7 @@ import importlib
 
 _ENGINES = {
     "scalar": "minigrad.scalar",
+    "tensor": "minigrad.tensor",
 }
 
 BACKENDS = tuple(_ENGINES)

@@ -5,7 +5,6 @@ the optimizer) plus the engine's ``to_numpy`` to read outputs, so it runs unchan
 either engine and the two can be compared step for step.
 """
 
-import contextlib
 import gc
 import math
 import time
@@ -31,33 +30,23 @@ def _check_data(X, y):
     return X, y
 
 
-@contextlib.contextmanager
-def cyclic_gc_paused():
-    """Pause Python's cyclic garbage collector for the duration of a training step.
-
-    minigrad's graphs hold no reference cycles (tests/test_memory.py trains with the
-    collector disabled and sees flat memory), so every node is freed by reference counting
-    alone and the cyclic collector has nothing to find in them. Left running, it would
-    still traverse every live node of a large graph again and again while the graph is
-    being built, which makes the scalar engine's cost per sample grow with the batch size.
-    The collector is restored, and runs as usual, between steps.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def train_step(model, optimizer, loss_fn, xb, tb):
     """One step: forward, loss, ``zero_grad``, backward, ``step``.
 
     Returns ``(loss, outputs)``: the loss as a float and the model's outputs. A
     non-finite loss raises ``FloatingPointError`` before any weight changes.
+
+    Python's cyclic garbage collector is paused during the step. minigrad's graphs hold
+    no reference cycles (tests/test_memory.py trains with the collector off and sees flat
+    memory), so every node is freed by reference counting alone and the collector has
+    nothing to find in them; left running, it would traverse every live node of a large
+    graph again and again while the graph is built, and the scalar engine's cost per
+    sample would grow with the batch size. It is restored, and runs as usual, between
+    steps.
     """
-    with cyclic_gc_paused():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
         out = model(xb)
         loss = loss_fn(out, tb)
         value = loss.item()
@@ -66,6 +55,9 @@ def train_step(model, optimizer, loss_fn, xb, tb):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    finally:
+        if was_enabled:
+            gc.enable()
     return value, out
 
 

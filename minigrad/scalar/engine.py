@@ -9,15 +9,14 @@ gradient. No closure captures the output node, so a graph holds no reference cyc
 freed by reference counting alone as soon as the loss is dropped.
 """
 
-import itertools
 import math
 import numbers
 import operator
 
 from minigrad.common.grad_mode import GradMode
+from minigrad.common.graph import next_id, topological_order
 
 _INF = float("inf")
-_next_id = itertools.count().__next__
 
 
 def _as_float(x):
@@ -43,7 +42,7 @@ class Value:
         else:
             self._prev = self._local = ()
         self._op = _op
-        self._id = _next_id()
+        self._id = next_id()
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -149,45 +148,23 @@ class Value:
         does with ``retain_graph=True``): this call's contributions are gathered in the
         scratch slot ``_acc`` first, so a second call adds exactly the same amounts again.
         """
-        order = _topological_order(self)
+        order = topological_order(self, 0.0)
         self._acc = _as_float(grad)
         for node in reversed(order):
             g = node._acc
             node.grad += g
-            if g:
+            if g:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees)
                 for parent, local in zip(node._prev, node._local):
                     parent._acc += local * g
 
 
 _get_data = operator.attrgetter("data")
-_get_id = operator.attrgetter("_id")
 
 
 def _sum_node(values, ones):
     """The n-ary sum node behind ``Value.sum_of`` (``values``: a tuple of Values; ``ones``:
     a tuple of as many 1.0, which a caller summing many rows of one width shares)."""
     return Value(sum(map(_get_data, values)), values, ones, "sum")
-
-
-def _topological_order(root):
-    """Nodes reachable from ``root``, each after all its parents.
-
-    A node's parents exist before it does, so creation order (the ``_id`` stamped by the
-    constructor) is a topological order: gather the reachable nodes with an iterative
-    walk, then sort them by ``_id``. Deterministic, no recursion, and no per-node tuple.
-    Every reached node gets a fresh gradient accumulator ``_acc = 0.0``.
-    """
-    root._acc = 0.0
-    seen = {root}
-    stack = [root]
-    add, push, pop = seen.add, stack.append, stack.pop
-    while stack:
-        for parent in pop()._prev:
-            if parent not in seen:
-                add(parent)
-                parent._acc = 0.0
-                push(parent)
-    return sorted(seen, key=_get_id)
 
 
 # -- IEEE-style float helpers: inf / nan where Python would raise ------------------------------

@@ -45,7 +45,7 @@ def cross_entropy_loss(logits, targets):
     rows = [logits] if single else logits
     targets = class_targets(targets, len(rows), shape[-1], single)
     losses = []
-    for row, t in zip(rows, targets):
+    for row, t in zip(rows, targets.tolist()):
         row = [z if isinstance(z, Value) else Value(z) for z in row]
         m = max(z.data for z in row)
         shifted = [z - m for z in row]

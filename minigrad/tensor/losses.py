@@ -1,0 +1,64 @@
+"""Losses of the tensor engine, each one fused node (twin: ``minigrad/scalar/losses.py``).
+
+Cross-entropy: ``loss = mean_i(log(sum_j exp(z_ij - m_i)) - (z_it - m_i))`` with
+``m_i = max_j z_ij``, and its gradient ``(softmax(z) - onehot(t)) / N``. The scalar engine
+builds the same maths from primitive nodes; tests/test_equivalence.py proves them equal.
+"""
+
+import numpy as np
+
+from minigrad.common.checks import check_same_shape, class_targets
+from minigrad.tensor.engine import Tensor
+
+
+def _as_tensor(x, like=None):
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=None if like is None else like.data.dtype)
+
+
+def cross_entropy_loss(logits, targets):
+    """Mean over the batch of ``-log_softmax(logits)[target]``, one node.
+
+    ``logits``: ``(N, C)`` or one sample ``(C,)``. ``targets``: N class indices (one
+    sample: an int or a one-element list).
+    """
+    logits = _as_tensor(logits)
+    z = logits.data
+    if z.ndim not in (1, 2) or 0 in z.shape:
+        raise ValueError(f"cross_entropy_loss: logits must be (N, C) or (C,), got shape {z.shape}")
+    single = z.ndim == 1
+    z2 = z[None, :] if single else z
+    n, c = z2.shape
+    t = class_targets(targets, n, c, single)
+    rows = np.arange(n)
+    shifted = z2 - z2.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    loss = (np.log(total[:, 0]) - shifted[rows, t]).sum() / n
+
+    def backward(g):  # d/dz = (softmax(z) - onehot(t)) / N
+        grad = exp / total
+        grad[rows, t] -= 1.0
+        grad *= g / n
+        return (grad[0] if single else grad,)
+
+    return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), backward, "cross_entropy")
+
+
+def mse_loss(pred, target):
+    """Mean of squared differences over all elements, one node; shapes must match."""
+    pred = _as_tensor(pred)
+    target = _as_tensor(target, pred)
+    check_same_shape("mse_loss", pred.data.shape, target.data.shape)
+    if pred.data.size == 0:
+        raise ValueError("mse_loss: empty input")
+    diff = pred.data - target.data
+    n = diff.size
+
+    def backward(g):  # d/dpred = 2 (pred - target) / n, d/dtarget = the opposite
+        d = diff * (2.0 * g / n)
+        return d, -d
+
+    loss = np.asarray((diff * diff).sum() / n, dtype=pred.data.dtype)
+    return Tensor._make(loss, (pred, target), backward, "mse")

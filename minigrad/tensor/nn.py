@@ -1,0 +1,132 @@
+"""Neural-network modules of the tensor engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
+
+Twin: ``minigrad/scalar/nn.py``, with the same signatures, initial weights, ``state_dict``
+layout and errors. Here a layer is one fused node (``linear``) followed by its activation.
+``dtype`` (float64 by default, or float32) sets the dtype of parameters, gradients and the
+inputs a model casts to.
+"""
+
+import numpy as np
+
+from minigrad.common.checks import check_activation, check_width, layer_widths
+from minigrad.common.init import check_sizes, linear_init, make_rng
+from minigrad.common.module import ModuleBase
+from minigrad.tensor.engine import Tensor, linear
+
+_ACT = {"relu": Tensor.relu, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid, "linear": None}
+_DTYPES = (np.float64, np.float32)
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype).type
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be float64 or float32, got {np.dtype(dtype).name}")
+    return dtype
+
+
+class Module(ModuleBase):
+    """Base class of the tensor engine's modules. A parameter is a ``Tensor``."""
+
+    engine = "tensor"
+
+    @staticmethod
+    def _param_data(p):
+        return p.data.astype(np.float64, copy=True)
+
+    @staticmethod
+    def _param_grad(p):
+        return p.grad.astype(np.float64, copy=True)
+
+    @staticmethod
+    def _param_shape(p):
+        return p.data.shape
+
+    @staticmethod
+    def _param_write(p, array):
+        p.data[...] = array
+
+    @staticmethod
+    def _param_nodes(p):
+        return [p]
+
+    def __call__(self, x):
+        return self.forward(x)
+
+
+def _as_input(x, nin, dtype):
+    if not isinstance(x, Tensor):
+        x = Tensor(x, dtype=dtype)
+    elif x.data.dtype != dtype:
+        x = Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes
+    if x.data.ndim not in (1, 2):
+        raise ValueError(f"input must be 1-D or 2-D, got shape {x.data.shape}")
+    check_width(nin, x.data.shape[-1])
+    return x
+
+
+class Layer(Module):
+    """``act(x @ weight.T + bias)``: ``(N, nin) -> (N, nout)``, ``(nin,) -> (nout,)``."""
+
+    def __init__(self, nin, nout, act="linear", seed=None, dtype=np.float64):
+        self.act = check_activation(act)
+        check_sizes(nin, nout)
+        self.nin, self.nout = nin, nout
+        self.dtype = _check_dtype(dtype)
+        weight, bias = linear_init(nin, nout, make_rng(seed))
+        self.weight = Tensor(weight, requires_grad=True, dtype=self.dtype)
+        self.bias = Tensor(bias, requires_grad=True, dtype=self.dtype)
+        self._act = _ACT[act]
+
+    def _own_params(self):
+        return [("weight", self.weight), ("bias", self.bias)]
+
+    def forward(self, x):
+        out = linear(_as_input(x, self.nin, self.dtype), self.weight, self.bias)
+        return out if self._act is None else self._act(out)
+
+    def __repr__(self):
+        return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
+
+
+class Neuron(Layer):
+    """One unit, ``act(w . x + b)``: ``(nin,) -> ()``, ``(N, nin) -> (N,)``."""
+
+    def __init__(self, nin, act="linear", seed=None, dtype=np.float64):
+        super().__init__(nin, 1, act, seed, dtype)
+
+    def forward(self, x):
+        out = super().forward(x)
+        return out.reshape(out.data.shape[:-1])
+
+    def __repr__(self):
+        return f"Neuron({self.nin}, act={self.act!r})"
+
+
+class MLP(Module):
+    """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``; ``act`` on every
+    hidden layer, the last layer linear. One seeded generator draws all layers in order."""
+
+    def __init__(self, nin, nouts, act="relu", seed=None, dtype=np.float64):
+        check_activation(act)
+        nouts = layer_widths(nouts)
+        check_sizes(nin, *nouts)
+        self.nin, self.nouts, self.act = nin, nouts, act
+        self.dtype = _check_dtype(dtype)
+        rng = make_rng(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], act if i < last else "linear", rng, self.dtype)
+            for i in range(len(nouts))
+        ]
+
+    def _submodules(self):
+        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return f"MLP({self.nin}, {self.nouts}, act={self.act!r})"
