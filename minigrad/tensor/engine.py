@@ -273,11 +273,9 @@ class Tensor:
         def backward(g):  # d(x @ y)/dx = g @ y.T, d(x @ y)/dy = x.T @ g (1-D sides promoted)
             x2 = x[None, :] if x.ndim == 1 else x
             y2 = y[:, None] if y.ndim == 1 else y
-            g2 = g
+            g2 = g[..., None] if y.ndim == 1 else g
             if x.ndim == 1:
                 g2 = np.expand_dims(g2, -2)
-            if y.ndim == 1:
-                g2 = np.expand_dims(g2, -1)
             dx = g2 @ np.swapaxes(y2, -1, -2)
             dy = np.swapaxes(x2, -1, -2) @ g2
             dx = _unbroadcast(dx, x2.shape).reshape(x.shape)
