@@ -61,14 +61,14 @@ def class_targets(targets, n, n_classes, single):
         raise ValueError(
             f"cross_entropy_loss: {n} sample(s) of logits but {len(targets)} target(s)"
         )
-    targets = np.asarray(targets, dtype=np.intp)
-    if n and not (targets.min() >= 0 and targets.max() < n_classes):
-        bad = targets[(targets < 0) | (targets >= n_classes)][0]
-        raise ValueError(
-            f"cross_entropy_loss: target {bad} is outside [0, {n_classes}) "
-            f"for logits with {n_classes} classes"
-        )
-    return targets
+    values = targets.tolist() if isinstance(targets, np.ndarray) else targets
+    for t in values:
+        if not 0 <= t < n_classes:
+            raise ValueError(
+                f"cross_entropy_loss: target {t} is outside [0, {n_classes}) "
+                f"for logits with {n_classes} classes"
+            )
+    return np.asarray(targets, dtype=np.intp)
 
 
 def layer_widths(nouts):

@@ -54,7 +54,9 @@ class Module(ModuleBase):
 
 
 def _as_input(x, nin, dtype):
-    if not isinstance(x, Tensor):
+    if type(x) is np.ndarray and x.dtype == dtype:  # the common case, without copies
+        x = Tensor._make(x, (), None, "")
+    elif not isinstance(x, Tensor):
         x = Tensor(x, dtype=dtype)
     elif x.data.dtype != dtype:
         x = Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes

@@ -1,0 +1,300 @@
+"""Model files: ``save(model, path)`` and ``load(path, backend="tensor")``, for both engines.
+
+A model file is a plain ``.npz`` archive (NumPy's zip of ``.npy`` arrays) holding
+
+- every ``state_dict()`` array, float64, under its own name (``layers.0.weight``, ...);
+- ``__minigrad__``: the architecture as a JSON string stored as a NumPy unicode array, e.g.
+  ``{"format": "minigrad", "version": 1, "class": "MLP", "nin": 64, "nouts": [32, 16, 10],
+  "act": "relu", "engine": "tensor", "dtype": "float64"}``.
+
+Both engines use the same ``state_dict`` layout, so a file written by either loads into
+either. Loading never executes code from the file: arrays are read with
+``allow_pickle=False``, the JSON is parsed as data and checked field by field, every array's
+header (dtype and shape) is checked against the architecture before its data is read, and
+the model is built by minigrad's own constructors. Anything unexpected (a damaged,
+truncated or foreign file, an object array, a wrong shape, a non-finite number) raises
+``ValueError`` saying what is wrong. A missing file raises the usual ``OSError``.
+"""
+
+import json
+import math
+import os
+import tempfile
+import tokenize
+import zipfile
+import zlib
+
+import numpy as np
+
+from minigrad.common.checks import ACTIVATIONS
+from minigrad.common.registry import backend as get_backend
+from minigrad.common.registry import backend_of
+
+FORMAT = "minigrad"
+VERSION = 1
+META_KEY = "__minigrad__"
+CLASSES = ("MLP", "Layer", "Neuron")
+DTYPES = ("float64", "float32")
+MAX_PARAMETERS = 100_000_000  # 800 MB of float64: refuse bigger files rather than allocate
+_MAX_META_CHARS = 65_536
+
+# What a broken file can make NumPy's and zipfile's readers raise; all become ValueError.
+_READ_ERRORS = (
+    ValueError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    MemoryError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    NotImplementedError,
+    SyntaxError,  # a malformed .npy header is parsed with ast.literal_eval ...
+    tokenize.TokenError,  # ... after tokenizing it
+    OSError,  # e.g. a seek to a nonsense offset; the file itself was opened fine
+)
+
+
+class ModelFileError(ValueError):
+    """A file that is not a valid minigrad model file (a ``ValueError``)."""
+
+
+# -- architecture --------------------------------------------------------------------------
+
+
+def architecture(model):
+    """The JSON-able description of ``model`` that ``load`` rebuilds it from."""
+    B = backend_of(model)
+    if isinstance(model, B.Neuron):  # before Layer: the tensor engine's Neuron is a Layer
+        arch = {"class": "Neuron", "nin": int(model.nin), "act": model.act}
+    elif isinstance(model, B.Layer):
+        arch = {"class": "Layer", "nin": int(model.nin), "nout": int(model.nout), "act": model.act}
+    elif isinstance(model, B.MLP):
+        arch = {
+            "class": "MLP",
+            "nin": int(model.nin),
+            "nouts": [int(n) for n in model.nouts],
+            "act": model.act,
+        }
+    else:
+        raise TypeError(
+            f"save: can save an MLP, Layer or Neuron of either engine, got {type(model).__name__}"
+        )
+    dtype = np.dtype(getattr(model, "dtype", np.float64)).name
+    engine = B.__name__.rsplit(".", 1)[-1]
+    return {"format": FORMAT, "version": VERSION, **arch, "engine": engine, "dtype": dtype}
+
+
+def _expected_shapes(arch):
+    """``{state_dict key: shape}`` of the model ``arch`` describes (PyTorch's Linear layout)."""
+    if arch["class"] == "Neuron":
+        return {"weight": (1, arch["nin"]), "bias": (1,)}
+    if arch["class"] == "Layer":
+        return {"weight": (arch["nout"], arch["nin"]), "bias": (arch["nout"],)}
+    sizes = [arch["nin"], *arch["nouts"]]
+    shapes = {}
+    for i in range(len(arch["nouts"])):
+        shapes[f"layers.{i}.weight"] = (sizes[i + 1], sizes[i])
+        shapes[f"layers.{i}.bias"] = (sizes[i + 1],)
+    return shapes
+
+
+def _is_int(x):
+    return type(x) is int  # JSON gives int; rejects bool, float (2.0), None, strings
+
+
+def _check_width(name, x):
+    if not _is_int(x) or x < 1:
+        raise ModelFileError(f"bad model file: {name} must be a positive integer, got {x!r}")
+    return x
+
+
+def _reject_constant(name):
+    raise ModelFileError(f"bad model file: non-finite number {name} in the architecture")
+
+
+def _parse_architecture(text):
+    """Parse and check the JSON architecture; return a dict with only known, valid fields."""
+    if len(text) > _MAX_META_CHARS:
+        raise ModelFileError(f"bad model file: architecture entry is too long ({len(text)} chars)")
+    try:
+        meta = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"bad model file: architecture is not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(
+            f"bad model file: architecture must be a JSON object, got {text[:80]!r}"
+        )
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"not a minigrad model file: format is {meta.get('format')!r}")
+    version = meta.get("version")
+    if not _is_int(version):
+        raise ModelFileError(f"bad model file: version must be an integer, got {version!r}")
+    if version != VERSION:
+        raise ModelFileError(
+            f"unsupported model file version {version}; this minigrad reads version {VERSION}"
+        )
+    cls = meta.get("class")
+    if cls not in CLASSES:
+        raise ModelFileError(f"bad model file: unknown class {cls!r}; valid: {', '.join(CLASSES)}")
+    act = meta.get("act")
+    if not isinstance(act, str) or act not in ACTIVATIONS:
+        raise ModelFileError(
+            f"bad model file: unknown activation {act!r}; valid: {', '.join(ACTIVATIONS)}"
+        )
+    dtype = meta.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise ModelFileError(f"bad model file: dtype must be one of {DTYPES}, got {dtype!r}")
+    arch = {"class": cls, "nin": _check_width("nin", meta.get("nin")), "act": act, "dtype": dtype}
+    if cls == "Layer":
+        arch["nout"] = _check_width("nout", meta.get("nout"))
+    elif cls == "MLP":
+        nouts = meta.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise ModelFileError(f"bad model file: nouts must be a non-empty list, got {nouts!r}")
+        arch["nouts"] = [_check_width("nouts[]", n) for n in nouts]
+    total = sum(math.prod(s) for s in _expected_shapes(arch).values())
+    if total > MAX_PARAMETERS:
+        raise ModelFileError(
+            f"bad model file: the architecture has {total} parameters, "
+            f"more than the {MAX_PARAMETERS} minigrad will load"
+        )
+    return arch
+
+
+# -- save ------------------------------------------------------------------------------------
+
+
+def save(model, path):
+    """Write ``model`` (an MLP, Layer or Neuron of either engine) to ``path``.
+
+    The file is written to exactly ``path`` (no ``.npz`` is appended; ``.npz`` is the
+    conventional suffix). It is first written to a temporary file in the same directory
+    and then moved into place, so an interrupted save never leaves a half-written file
+    under ``path``. A missing directory raises the usual ``OSError``; a model with
+    non-finite weights raises ``ValueError`` (such a file could not be loaded). Returns
+    ``path``.
+    """
+    arch = architecture(model)
+    state = model.state_dict()
+    for name, array in state.items():
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"save: parameter {name!r} has non-finite values; not saving")
+    arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
+    arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".minigrad-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+def _header(npz, key):
+    """``(shape, dtype)`` from the header of array ``key``, without reading its data."""
+    with npz.zip.open(key + ".npy") as fp:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise ModelFileError(f"unsupported .npy format version {version}")
+    return shape, dtype
+
+
+def _read(npz):
+    """Check the open archive ``npz`` and return ``(arch, {key: float64 array})``."""
+    files = set(npz.files)
+    if META_KEY not in files:
+        raise ModelFileError(
+            f"not a minigrad model file: no {META_KEY!r} entry (a plain .npz archive?); "
+            "write model files with minigrad.save"
+        )
+    shape, dtype = _header(npz, META_KEY)
+    if dtype.kind != "U" or shape != ():
+        raise ModelFileError(
+            f"bad model file: {META_KEY!r} must be a 0-d unicode string, "
+            f"got dtype {dtype} and shape {shape}"
+        )
+    arch = _parse_architecture(str(npz[META_KEY][()]))
+    expected = _expected_shapes(arch)
+    missing = [k for k in expected if k not in files]
+    unexpected = sorted(files - set(expected) - {META_KEY})
+    if missing:
+        raise ModelFileError(f"bad model file: missing array(s) {', '.join(map(repr, missing))}")
+    if unexpected:
+        raise ModelFileError(
+            f"bad model file: unexpected entries {', '.join(map(repr, unexpected))}"
+        )
+    state = {}
+    for key, want in expected.items():
+        shape, dtype = _header(npz, key)  # checked before any data is read or allocated
+        if dtype != np.float64:
+            raise ModelFileError(f"bad model file: {key!r} has dtype {dtype}, expected float64")
+        if tuple(shape) != want:
+            raise ModelFileError(
+                f"bad model file: {key!r} has shape {tuple(shape)}, expected {want}"
+            )
+        array = npz[key]
+        if not np.all(np.isfinite(array)):
+            raise ModelFileError(f"bad model file: {key!r} holds non-finite values")
+        state[key] = array
+    return arch, state
+
+
+def _read_file(f, name):
+    """Open ``f`` (a binary file object) as an archive and return ``_read``'s result."""
+    try:
+        archive = np.load(f, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(
+                f"not a minigrad model file: {name!r} holds a single .npy array, "
+                "not an .npz archive"
+            )
+        with archive:
+            return _read(archive)
+    except ModelFileError:
+        raise
+    except _READ_ERRORS as e:
+        raise ModelFileError(
+            f"{name!r} is not a readable minigrad model file "
+            f"(damaged, truncated or foreign): {type(e).__name__}: {e}"
+        ) from None
+
+
+def load(path, backend="tensor"):
+    """Read a model file written by ``save`` (from either engine) into engine ``backend``.
+
+    Returns a new ``MLP``, ``Layer`` or ``Neuron`` of that engine with the saved weights;
+    it gives the same outputs as the saved model. A damaged, truncated, foreign or hostile
+    file raises ``ValueError``; nothing in the file is ever executed or unpickled.
+    """
+    B = get_backend(backend)  # unknown backend: ValueError listing the valid names
+    with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
+        arch, state = _read_file(f, os.fspath(path))
+    kwargs = {}
+    if B.__name__ == "minigrad.tensor" and arch["dtype"] != "float64":
+        kwargs["dtype"] = np.dtype(arch["dtype"]).type
+    act = arch["act"]
+    if arch["class"] == "MLP":
+        model = B.MLP(arch["nin"], arch["nouts"], act=act, **kwargs)
+    elif arch["class"] == "Layer":
+        model = B.Layer(arch["nin"], arch["nout"], act=act, **kwargs)
+    else:
+        model = B.Neuron(arch["nin"], act=act, **kwargs)
+    model.load_state_dict(state)
+    return model
