@@ -167,6 +167,13 @@ def test_tensor_rejects_non_real_data(bad):
         Tensor(bad)
 
 
+@pytest.mark.parametrize("op", [lambda a: a * 3.0, lambda a: a + a, lambda a: a.tanh(),
+                                lambda a: a.sum(), lambda a: (a * a).exp()])
+def test_zero_dim_results_hold_arrays(op):
+    out = op(Tensor(2.0, requires_grad=True))
+    assert type(out.data) is np.ndarray and out.data.shape == ()
+
+
 def test_tensor_defaults_to_float64():
     assert Tensor([1, 2]).data.dtype == np.float64
     assert Tensor(np.float32(1)).data.dtype == np.float64

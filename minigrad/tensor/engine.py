@@ -72,7 +72,8 @@ class Tensor:
     def _make(data, parents, backward, op):
         """A result node; it joins the graph only if grad mode is on and an input needs it."""
         out = _new(Tensor)
-        out.data = data
+        # NumPy turns 0-d results into scalars (np.float64); a Tensor always holds an array.
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
         out._grad = None
         out._op = op
         out._id = next_id()
