@@ -86,16 +86,16 @@ def _summary(array):
 
 def _fields(node):
     """The lines of a node's box: what it holds and its gradient."""
-    data = node.data
-    if isinstance(data, np.ndarray):  # a Tensor
+    if hasattr(node, "requires_grad"):  # a Tensor (its data may be a NumPy scalar)
+        data = np.asarray(node.data)
         shape = "shape " + "x".join(map(str, data.shape)) if data.ndim else "0-d"
         fields = [shape, f"data {_summary(data)}"]
-        if getattr(node, "requires_grad", True):
+        if node.requires_grad:
             fields.append(f"grad {_summary(node.grad)}")
         else:
             fields.append("no grad")
         return fields
-    return [f"data {_num(data)}", f"grad {_num(node.grad)}"]
+    return [f"data {_num(node.data)}", f"grad {_num(node.grad)}"]
 
 
 _RECORD_SPECIAL = set('{}|<>"\\')

@@ -27,8 +27,8 @@ import zlib
 import numpy as np
 
 from minigrad.common.checks import ACTIVATIONS
+from minigrad.common.registry import BACKENDS, backend_of
 from minigrad.common.registry import backend as get_backend
-from minigrad.common.registry import backend_of
 
 FORMAT = "minigrad"
 VERSION = 1
@@ -50,7 +50,7 @@ _READ_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
-    NotImplementedError,
+    RuntimeError,  # e.g. zipfile: "File ... is encrypted"; NotImplementedError is one too
     SyntaxError,  # a malformed .npy header is parsed with ast.literal_eval ...
     tokenize.TokenError,  # ... after tokenizing it
     OSError,  # e.g. a seek to a nonsense offset; the file itself was opened fine
@@ -66,6 +66,10 @@ class ModelFileError(ValueError):
 
 def architecture(model):
     """The JSON-able description of ``model`` that ``load`` rebuilds it from."""
+    if getattr(model, "engine", None) not in BACKENDS:
+        raise TypeError(
+            f"save: can save an MLP, Layer or Neuron of either engine, got {type(model).__name__}"
+        )
     B = backend_of(model)
     if isinstance(model, B.Neuron):  # before Layer: the tensor engine's Neuron is a Layer
         arch = {"class": "Neuron", "nin": int(model.nin), "act": model.act}
@@ -184,13 +188,13 @@ def save(model, path):
             raise ValueError(f"save: parameter {name!r} has non-finite values; not saving")
     arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
     arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
     fd, tmp = tempfile.mkstemp(prefix=".minigrad-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)

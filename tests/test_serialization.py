@@ -1,0 +1,358 @@
+"""Model files: ``minigrad.save`` / ``minigrad.load`` round trips within and across engines,
+and every kind of damaged, foreign or hostile file giving ``ValueError`` without running
+anything from the file."""
+
+import builtins
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.common.serialization import META_KEY
+
+X = np.random.default_rng(42).uniform(0, 1, size=(7, 6))
+
+
+def make(B, kind, act="tanh", seed=0):
+    if kind == "MLP":
+        return B.MLP(6, [5, 4, 3], act=act, seed=seed)
+    if kind == "Layer":
+        return B.Layer(6, 3, act=act, seed=seed)
+    return B.Neuron(6, act=act, seed=seed)
+
+
+def outputs(model, x=X):
+    return minigrad.backend(model.engine).to_numpy(model(x))
+
+
+def same_state(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        np.testing.assert_array_equal(sa[k], sb[k])
+
+
+# -- round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["MLP", "Layer", "Neuron"])
+@pytest.mark.parametrize("src", minigrad.BACKENDS)
+@pytest.mark.parametrize("dst", minigrad.BACKENDS)
+def test_round_trip_within_and_across_engines(tmp_path, kind, src, dst):
+    model = make(minigrad.backend(src), kind)
+    path = tmp_path / "model.npz"
+    assert minigrad.save(model, path) == path
+    loaded = minigrad.load(path, backend=dst)
+    assert loaded.engine == dst
+    assert type(loaded).__name__ == kind
+    assert (loaded.nin, loaded.act) == (model.nin, model.act)
+    same_state(model, loaded)
+    np.testing.assert_allclose(outputs(loaded), outputs(model), rtol=0, atol=1e-12)
+
+
+def test_round_trip_keeps_architecture(tmp_path):
+    model = minigrad.backend("scalar").MLP(6, [9, 2], act="sigmoid", seed=3)
+    minigrad.save(model, tmp_path / "m.npz")
+    loaded = minigrad.load(tmp_path / "m.npz")  # tensor by default
+    assert loaded.engine == "tensor"
+    assert (loaded.nin, loaded.nouts, loaded.act) == (6, [9, 2], "sigmoid")
+
+
+def test_trained_model_round_trip_scalar_to_tensor_and_back(tmp_path, digits):
+    X_train, X_test, y_train, y_test = digits
+    S = minigrad.backend("scalar")
+    model = S.MLP(64, [8, 10], seed=1)
+    minigrad.fit(model, S.SGD(model.parameters(), lr=0.1), X_train[:40], y_train[:40],
+                 batch_size=8, progress=False)  # fmt: skip
+    minigrad.save(model, tmp_path / "s.npz")
+    as_tensor = minigrad.load(tmp_path / "s.npz", backend="tensor")
+    minigrad.save(as_tensor, tmp_path / "t.npz")
+    back = minigrad.load(tmp_path / "t.npz", backend="scalar")
+    same_state(model, back)
+    pred = minigrad.common.training.predict
+    np.testing.assert_array_equal(pred(as_tensor, X_test), pred(model, X_test))
+    np.testing.assert_array_equal(pred(back, X_test), pred(model, X_test))
+
+
+def test_float32_tensor_model_keeps_its_dtype(tmp_path):
+    T = minigrad.backend("tensor")
+    model = T.MLP(6, [4, 2], seed=0, dtype=np.float32)
+    minigrad.save(model, tmp_path / "m.npz")
+    loaded = minigrad.load(tmp_path / "m.npz", backend="tensor")
+    assert loaded.layers[0].weight.data.dtype == np.float32
+    same_state(model, loaded)
+    scalar = minigrad.load(tmp_path / "m.npz", backend="scalar")
+    same_state(model, scalar)
+
+
+def test_file_layout_is_plain_npz_with_json_architecture(tmp_path):
+    model = minigrad.backend("tensor").MLP(6, [5, 3], act="relu", seed=0)
+    minigrad.save(model, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
+        assert set(f.files) == {META_KEY, *model.state_dict()}
+        meta = json.loads(str(f[META_KEY][()]))
+        assert f[META_KEY].dtype.kind == "U"
+        for k, v in model.state_dict().items():
+            assert f[k].dtype == np.float64
+            np.testing.assert_array_equal(f[k], v)
+    assert meta["format"] == "minigrad" and meta["version"] == 1
+    assert (meta["class"], meta["nin"], meta["nouts"], meta["act"]) == ("MLP", 6, [5, 3], "relu")
+
+
+def test_save_writes_exactly_the_given_path(tmp_path):
+    model = minigrad.backend("scalar").Neuron(3, seed=0)
+    path = tmp_path / "weights.bin"
+    minigrad.save(model, str(path))
+    assert os.listdir(tmp_path) == ["weights.bin"]  # no .npz appended, no temporary left
+    same_state(model, minigrad.load(str(path)))
+
+
+def test_save_overwrites_and_errors(tmp_path):
+    B = minigrad.backend("tensor")
+    path = tmp_path / "m.npz"
+    minigrad.save(B.MLP(6, [2], seed=0), path)
+    second = B.MLP(6, [2], seed=1)
+    minigrad.save(second, path)
+    same_state(second, minigrad.load(path))
+    with pytest.raises(OSError):
+        minigrad.save(second, tmp_path / "no" / "such" / "dir" / "m.npz")
+    with pytest.raises(TypeError, match="MLP, Layer or Neuron"):
+        minigrad.save(object(), path)
+    second.layers[0].weight.data[0, 0] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        minigrad.save(second, tmp_path / "nan.npz")
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+def test_load_errors_that_are_not_about_the_file(tmp_path):
+    minigrad.save(minigrad.backend("tensor").Neuron(2, seed=0), tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="unknown backend 'torch'"):
+        minigrad.load(tmp_path / "m.npz", backend="torch")
+    with pytest.raises(FileNotFoundError):
+        minigrad.load(tmp_path / "missing.npz")
+
+
+# -- damaged, foreign and hostile files ------------------------------------------------------
+
+
+def good_arrays():
+    model = minigrad.backend("tensor").MLP(6, [5, 3], act="relu", seed=0)
+    arrays = model.state_dict()
+    meta = {"format": "minigrad", "version": 1, "class": "MLP", "nin": 6, "nouts": [5, 3],
+            "act": "relu"}  # fmt: skip
+    return arrays, meta
+
+
+def write(path, arrays, meta=None, raw_meta=None):
+    arrays = dict(arrays)
+    if raw_meta is not None:
+        arrays[META_KEY] = raw_meta
+    elif meta is not None:
+        arrays[META_KEY] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    return path
+
+
+def test_the_handmade_good_file_loads(tmp_path):
+    # the fixtures below break this file one way at a time; untouched, it must load
+    arrays, meta = good_arrays()
+    model = minigrad.load(write(tmp_path / "ok.npz", arrays, meta))
+    np.testing.assert_array_equal(model.state_dict()["layers.1.bias"], arrays["layers.1.bias"])
+
+
+def _meta_change(**change):
+    def edit(arrays, meta):
+        meta.update(change)
+        return arrays, meta
+
+    return edit
+
+
+def _drop(key):
+    def edit(arrays, meta):
+        meta.pop(key)
+        return arrays, meta
+
+    return edit
+
+
+def _array_change(key, value):
+    def edit(arrays, meta):
+        if value is None:
+            arrays.pop(key)
+        else:
+            arrays[key] = value
+        return arrays, meta
+
+    return edit
+
+
+BAD_EDITS = {
+    "format": (_meta_change(format="keras"), "format"),
+    "no format": (_drop("format"), "format"),
+    "version 2": (_meta_change(version=2), "version"),
+    "version string": (_meta_change(version="1"), "version"),
+    "version bool": (_meta_change(version=True), "version"),
+    "class unknown": (_meta_change(**{"class": "Transformer"}), "unknown class"),
+    "class code": (_meta_change(**{"class": "__import__('os').system('true')"}), "unknown class"),
+    "class missing": (_drop("class"), "unknown class"),
+    "act unknown": (_meta_change(act="gelu"), "activation"),
+    "act list": (_meta_change(act=["relu"]), "activation"),
+    "nin float": (_meta_change(nin=6.0), "nin"),
+    "nin zero": (_meta_change(nin=0), "nin"),
+    "nin negative": (_meta_change(nin=-6), "nin"),
+    "nin string": (_meta_change(nin="6"), "nin"),
+    "nin bool": (_meta_change(nin=True), "nin"),
+    "nin missing": (_drop("nin"), "nin"),
+    "nouts empty": (_meta_change(nouts=[]), "nouts"),
+    "nouts int": (_meta_change(nouts=3), "nouts"),
+    "nouts float": (_meta_change(nouts=[5.0, 3]), "nouts"),
+    "nouts null": (_meta_change(nouts=[5, None]), "nouts"),
+    "huge": (_meta_change(nin=10**6, nouts=[10**6, 3]), "parameters"),
+    "dtype": (_meta_change(dtype="object"), "dtype"),
+    "missing weight": (_array_change("layers.0.weight", None), "missing"),
+    "extra array": (_array_change("layers.9.weight", np.zeros((2, 2))), "unexpected"),
+    "wrong shape": (_array_change("layers.0.weight", np.zeros((6, 5))), "shape"),
+    "transposed bias": (_array_change("layers.1.bias", np.zeros((3, 1))), "shape"),
+    "int weights": (_array_change("layers.0.weight", np.zeros((5, 6), dtype=np.int64)), "dtype"),
+    "float32 weights": (_array_change("layers.0.bias", np.zeros(5, dtype=np.float32)), "dtype"),
+    "string weights": (_array_change("layers.0.bias", np.array(["1"] * 5)), "dtype"),
+    "nan weight": (_array_change("layers.0.bias", np.array([0, 0, np.nan, 0, 0.0])), "finite"),
+    "inf weight": (_array_change("layers.1.bias", np.array([0, np.inf, 0.0])), "finite"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_EDITS)
+def test_bad_architecture_or_arrays_raise_value_error(tmp_path, name):
+    edit, message = BAD_EDITS[name]
+    arrays, meta = edit(*good_arrays())
+    path = write(tmp_path / "bad.npz", arrays, meta)
+    for backend in minigrad.BACKENDS:
+        with pytest.raises(ValueError, match=message):
+            minigrad.load(path, backend=backend)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("{not json", "JSON"),
+        ('["format", "minigrad"]', "JSON object"),
+        (
+            '{"format": "minigrad", "version": 1, "class": "MLP", "nin": NaN, "nouts": [3], '
+            '"act": "relu"}',
+            "non-finite",
+        ),  # fmt: skip
+        (
+            '{"format": "minigrad", "version": 1, "class": "MLP", "nin": 6, "nouts": [Infinity], '
+            '"act": "relu"}',
+            "non-finite",
+        ),  # fmt: skip
+        ("x" * 100_000, "too long"),
+    ],
+)
+def test_bad_json_raises_value_error(tmp_path, raw, message):
+    arrays, _ = good_arrays()
+    path = write(tmp_path / "bad.npz", arrays, raw_meta=np.array(raw))
+    with pytest.raises(ValueError, match=message):
+        minigrad.load(path)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        np.array([json.dumps(good_arrays()[1])]),  # 1-d instead of 0-d
+        np.array(3.0),
+        np.frombuffer(json.dumps(good_arrays()[1]).encode(), dtype=np.uint8),
+    ],
+    ids=["1-d", "float", "bytes"],
+)
+def test_metadata_of_the_wrong_kind_raises_value_error(tmp_path, raw):
+    arrays, _ = good_arrays()
+    path = write(tmp_path / "bad.npz", arrays, raw_meta=raw)
+    with pytest.raises(ValueError, match="0-d unicode"):
+        minigrad.load(path)
+
+
+def test_foreign_files_raise_value_error(tmp_path):
+    cases = {
+        "empty.npz": b"",
+        "text.npz": b"layers.0.weight = [[1, 2], [3, 4]]\n",
+        "json.npz": json.dumps(good_arrays()[1]).encode(),
+        "zeros.npz": bytes(1000),
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    np.savez(tmp_path / "plain.npz", a=np.arange(3.0))
+    np.save(tmp_path / "single.npy", np.arange(3.0))
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("readme.txt", "hello")
+    for name in [*cases, "plain.npz", "single.npy", "other.zip"]:
+        with pytest.raises(ValueError):
+            minigrad.load(tmp_path / name)
+    with pytest.raises(ValueError, match="no '__minigrad__' entry"):
+        minigrad.load(tmp_path / "plain.npz")
+    with pytest.raises(ValueError, match="single .npy array"):
+        minigrad.load(tmp_path / "single.npy")
+
+
+def test_truncated_and_corrupted_files_raise_value_error(tmp_path):
+    model = minigrad.backend("tensor").MLP(6, [5, 3], seed=0)
+    minigrad.save(model, tmp_path / "good.npz")
+    data = (tmp_path / "good.npz").read_bytes()
+    path = tmp_path / "bad.npz"
+    for n in range(0, len(data), max(1, len(data) // 97)):
+        path.write_bytes(data[:n])
+        with pytest.raises(ValueError):
+            minigrad.load(path)
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    for _ in range(300):
+        damaged = bytearray(data)
+        for i in rng.integers(0, len(data), size=3):
+            damaged[i] = (damaged[i] + 1 + int(rng.integers(255))) % 256
+        path.write_bytes(bytes(damaged))
+        try:  # a flip in unused bytes may leave a valid file; anything else is ValueError
+            minigrad.load(path)
+            outcomes.add("loaded")
+        except ValueError:
+            outcomes.add("ValueError")
+    assert "ValueError" in outcomes
+
+
+class Trap:
+    """Unpickling this object creates the file ``path``: proof that code ran."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (builtins.open, (self.path, "w"))
+
+
+def test_pickled_objects_are_never_unpickled(tmp_path):
+    marker = tmp_path / "pwned"
+    trap = np.array([Trap(marker)], dtype=object)
+    pickle.loads(pickle.dumps(Trap(marker)))  # the trap works: unpickling creates the file
+    assert marker.exists()
+    marker.unlink()
+
+    arrays, meta = good_arrays()
+    files = {
+        "meta.npz": write(tmp_path / "meta.npz", arrays, raw_meta=trap),
+        "weight.npz": write(tmp_path / "weight.npz", {**arrays, "layers.0.bias": trap}, meta),
+        "extra.npz": write(tmp_path / "extra.npz", {**arrays, "evil": trap}, meta),
+        "pickle.npz": tmp_path / "pickle.npz",
+        "npy.npz": tmp_path / "npy.npz",
+    }
+    files["pickle.npz"].write_bytes(pickle.dumps(Trap(marker)))
+    with open(files["npy.npz"], "wb") as f:
+        np.save(f, trap, allow_pickle=True)
+    for name, path in files.items():
+        for backend in minigrad.BACKENDS:
+            with pytest.raises(ValueError):
+                minigrad.load(path, backend=backend)
+        assert not marker.exists(), f"{name}: loading ran code from the file"
