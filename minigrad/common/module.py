@@ -9,6 +9,9 @@ lists its sub-modules in ``_submodules()``. Names follow PyTorch: ``layers.0.wei
 
 import numpy as np
 
+from minigrad.common.checks import check_activation, layer_widths
+from minigrad.common.init import check_sizes, make_rng
+
 
 class ModuleBase:
     engine = None  # "scalar" or "tensor", set by each engine's Module
@@ -101,3 +104,33 @@ class ModuleBase:
             arrays[name] = array
         for name, p in params.items():
             self._param_write(p, arrays[name])
+
+
+class MLPBase:
+    """What ``MLP`` is in both engines: fully connected layers ``nin -> nouts[0] -> ... ->
+    nouts[-1]``, ``act`` on every hidden layer, the last layer linear, all drawn in order
+    from one seeded generator. An engine's ``MLP`` calls ``_build`` with its ``Layer``."""
+
+    def _build(self, nin, nouts, act, seed, make_layer):
+        check_activation(act)
+        nouts = layer_widths(nouts)
+        check_sizes(nin, *nouts)
+        self.nin, self.nouts, self.act = nin, nouts, act
+        rng = make_rng(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            make_layer(sizes[i], sizes[i + 1], act if i < last else "linear", rng)
+            for i in range(len(nouts))
+        ]
+
+    def _submodules(self):
+        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self):
+        return f"MLP({self.nin}, {self.nouts}, act={self.act!r})"

@@ -8,9 +8,9 @@ follow PyTorch's ``nn.Linear``: weight ``(nout, nin)``, bias ``(nout,)``.
 
 import numpy as np
 
-from minigrad.common.checks import check_activation, check_width, layer_widths
+from minigrad.common.checks import check_activation, check_width
 from minigrad.common.init import check_sizes, linear_init, make_rng
-from minigrad.common.module import ModuleBase
+from minigrad.common.module import MLPBase, ModuleBase
 from minigrad.scalar.engine import Value, _sum_node
 
 _ACT = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
@@ -131,30 +131,9 @@ class Layer(Module):
         return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
 
 
-class MLP(Module):
+class MLP(MLPBase, Module):
     """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``; ``act`` on every
     hidden layer, the last layer linear. One seeded generator draws all layers in order."""
 
     def __init__(self, nin, nouts, act="relu", seed=None):
-        check_activation(act)
-        nouts = layer_widths(nouts)
-        check_sizes(nin, *nouts)
-        self.nin, self.nouts, self.act = nin, nouts, act
-        rng = make_rng(seed)
-        sizes = [nin, *nouts]
-        last = len(nouts) - 1
-        self.layers = [
-            Layer(sizes[i], sizes[i + 1], act if i < last else "linear", seed=rng)
-            for i in range(len(nouts))
-        ]
-
-    def _submodules(self):
-        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def __repr__(self):
-        return f"MLP({self.nin}, {self.nouts}, act={self.act!r})"
+        self._build(nin, nouts, act, seed, Layer)
