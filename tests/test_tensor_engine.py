@@ -167,8 +167,16 @@ def test_tensor_rejects_non_real_data(bad):
         Tensor(bad)
 
 
-@pytest.mark.parametrize("op", [lambda a: a * 3.0, lambda a: a + a, lambda a: a.tanh(),
-                                lambda a: a.sum(), lambda a: (a * a).exp()])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a: a * 3.0,
+        lambda a: a + a,
+        lambda a: a.tanh(),
+        lambda a: a.sum(),
+        lambda a: (a * a).exp(),
+    ],
+)
 def test_zero_dim_results_hold_arrays(op):
     out = op(Tensor(2.0, requires_grad=True))
     assert type(out.data) is np.ndarray and out.data.shape == ()
