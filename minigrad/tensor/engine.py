@@ -397,15 +397,7 @@ def _lift(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        out = _new(Tensor)
-        out.data = np.asarray(x, dtype=like.data.dtype)
-        out._grad = None
-        out.requires_grad = False
-        out._prev = ()
-        out._backward = None
-        out._op = ""
-        out._id = next_id()
-        return out
+        return Tensor._make(np.asarray(x, dtype=like.data.dtype), (), None, "")
     return Tensor(x, dtype=like.data.dtype)
 
 
