@@ -26,7 +26,7 @@ import numpy as np
 import minigrad
 from bench.numpy_floor import NumpyMLP
 from minigrad.common.graph import topological_order
-from minigrad.common.training import predict, train_step
+from minigrad.tools.training import predict, train_step
 
 LR = 0.05
 NIN = 64

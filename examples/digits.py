@@ -18,7 +18,7 @@ from pathlib import Path
 
 import minigrad
 from minigrad.common.graph import topological_order
-from minigrad.common.training import train_step
+from minigrad.tools.training import train_step
 
 S = minigrad.backend("scalar")  # a graph of Values
 T = minigrad.backend("tensor")  # the same engine over NumPy arrays

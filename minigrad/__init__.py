@@ -1,35 +1,46 @@
 """minigrad: two autograd engines behind one API.
 
 ``minigrad.scalar`` builds a graph of ``Value`` objects, one Python object per number;
-``minigrad.tensor`` is the same engine over NumPy arrays. Everything both engines share
-(initialisation, data, the training loop, optimizers, model files) lives in
-``minigrad.common`` and is re-exported here.
+``minigrad.tensor`` is the same engine over NumPy arrays. Both stand on ``minigrad.common``
+(graph walk, grad mode, initialisation, ``Module``, optimizers). The tools that use an
+engine (training, model files, data, drawing, the CLI) live in ``minigrad.tools`` and are
+re-exported here, imported lazily: ``import minigrad.scalar`` pulls in NumPy and nothing
+heavier (no scikit-learn, tqdm or matplotlib).
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from minigrad.common.data import load_digits
-from minigrad.common.drawing import draw, to_dot
 from minigrad.common.grad_mode import no_grad
-from minigrad.common.gradcheck import GradcheckError, gradcheck
-from minigrad.common.plotting import plot_history
-from minigrad.common.registry import BACKENDS, backend
-from minigrad.common.serialization import load, save
-from minigrad.common.training import evaluate, fit
+from minigrad.registry import BACKENDS, backend
 
-__all__ = [
-    "BACKENDS",
-    "GradcheckError",
-    "__version__",
-    "backend",
-    "draw",
-    "evaluate",
-    "fit",
-    "gradcheck",
-    "load",
-    "load_digits",
-    "no_grad",
-    "plot_history",
-    "save",
-    "to_dot",
-]
+# name -> module that defines it; imported on first use (PEP 562).
+_LAZY = {
+    "GradcheckError": "minigrad.tools.gradcheck",
+    "draw": "minigrad.tools.drawing",
+    "evaluate": "minigrad.tools.training",
+    "fit": "minigrad.tools.training",
+    "gradcheck": "minigrad.tools.gradcheck",
+    "load": "minigrad.tools.io",
+    "load_digits": "minigrad.tools.data",
+    "plot_history": "minigrad.tools.plotting",
+    "save": "minigrad.tools.io",
+    "to_dot": "minigrad.tools.drawing",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["BACKENDS", "__version__", "backend", "no_grad", *sorted(_LAZY)]

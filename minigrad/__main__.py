@@ -1,4 +1,4 @@
-"""``python -m minigrad``: the ``minigrad`` command line (``minigrad/cli.py``).
+"""``python -m minigrad``: the ``minigrad`` command line (``minigrad/tools/cli.py``).
 
 ``python -m minigrad train``, ``compare`` and ``draw`` are the same commands as the
 ``minigrad`` console script; without a command it runs ``train`` with its defaults.
@@ -6,7 +6,7 @@
 
 import sys
 
-from minigrad.cli import main
+from minigrad.tools.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.cli import main
+from minigrad.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--limit", "200", "--epochs", "2", "--no-progress", "--hidden", "16"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.common.drawing import escape
+from minigrad.tools.drawing import escape
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NODE = re.compile(r'^  (n\d+(?:_op)?) \[shape=(record|oval), label="((?:[^"\\]|\\.)*)"[^\]]*\];$')

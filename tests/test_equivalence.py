@@ -7,8 +7,8 @@ activation, both losses), training trajectories over 100+ steps, and weight tran
 import numpy as np
 import pytest
 
-import minigrad
 from minigrad import scalar, tensor
+from minigrad.tools.training import predict, train_step
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -165,7 +165,7 @@ def train_trajectory(B, make_opt, X, y, steps, batch_size):
     for i in range(steps):
         idx = np.arange(i * batch_size, (i + 1) * batch_size) % len(X)
         losses.append(
-            minigrad.common.training.train_step(model, opt, B.cross_entropy_loss, X[idx], y[idx])[0]
+            train_step(model, opt, B.cross_entropy_loss, X[idx], y[idx])[0]
         )
     return model, np.array(losses)
 
@@ -187,8 +187,8 @@ def test_training_trajectories_agree(opt, digits):
     sd_s, sd_t = ms.state_dict(), mt.state_dict()
     for k in sd_s:
         np.testing.assert_allclose(sd_s[k], sd_t[k], rtol=1e-9, atol=1e-12, err_msg=k)
-    pred_s = minigrad.common.training.predict(ms, Xt)
-    pred_t = minigrad.common.training.predict(mt, Xt)
+    pred_s = predict(ms, Xt)
+    pred_t = predict(mt, Xt)
     np.testing.assert_array_equal(pred_s, pred_t)
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.common.serialization import META_KEY
+from minigrad.tools.io import META_KEY
+from minigrad.tools.training import predict
 
 X = np.random.default_rng(42).uniform(0, 1, size=(7, 6))
 
@@ -73,7 +74,7 @@ def test_trained_model_round_trip_scalar_to_tensor_and_back(tmp_path, digits):
     minigrad.save(as_tensor, tmp_path / "t.npz")
     back = minigrad.load(tmp_path / "t.npz", backend="scalar")
     same_state(model, back)
-    pred = minigrad.common.training.predict
+    pred = predict
     np.testing.assert_array_equal(pred(as_tensor, X_test), pred(model, X_test))
     np.testing.assert_array_equal(pred(back, X_test), pred(model, X_test))
 

@@ -1,1 +1,2 @@
-"""Code written once for both engines: registry, init, data, optimizers, training loop."""
+"""What both engines stand on: the graph walk, grad mode, initialisation, the ``Module``
+base, argument checks and the optimizers. Nothing here imports an engine or a tool."""

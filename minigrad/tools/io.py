@@ -27,8 +27,8 @@ import zlib
 import numpy as np
 
 from minigrad.common.checks import ACTIVATIONS
-from minigrad.common.registry import BACKENDS, backend_of
-from minigrad.common.registry import backend as get_backend
+from minigrad.registry import BACKENDS, backend_of
+from minigrad.registry import backend as get_backend
 
 FORMAT = "minigrad"
 VERSION = 1

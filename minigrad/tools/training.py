@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigrad.common.grad_mode import no_grad
-from minigrad.common.registry import backend_of
+from minigrad.registry import backend_of
 
 LOSSES = ("cross_entropy", "mse")
 

@@ -1,7 +1,7 @@
 """The engine registry: names of the engines and how to get one.
 
 Adding an engine is one line in ``_ENGINES``. Engines are imported lazily, by name, so
-``minigrad.common`` never imports an engine at import time.
+nothing imports an engine before it is asked for.
 """
 
 import importlib

@@ -19,8 +19,8 @@ import numpy as np
 
 import minigrad
 from minigrad.common.checks import ACTIVATIONS
-from minigrad.common.plotting import INSTALL_HINT as PLOT_INSTALL_HINT
-from minigrad.common.training import predict, train_step
+from minigrad.tools.plotting import INSTALL_HINT as PLOT_INSTALL_HINT
+from minigrad.tools.training import predict, train_step
 
 OPTIMIZERS = ("sgd", "adam")
 
