@@ -140,6 +140,11 @@ class Value:
     __rmul__ = __mul__
 
     # -- backward ---------------------------------------------------------------------------
+    def _parent_grads(self, g):
+        """What this node passes to each parent in ``_prev`` when ``g`` reaches it:
+        ``local * g`` (the chain rule, one term of each parent's sum)."""
+        return tuple(local * g for local in self._local)
+
     def backward(self, grad=1.0):
         """Accumulate d(self)/d(node) into ``.grad`` of every node ``self`` depends on.
 

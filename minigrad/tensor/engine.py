@@ -357,6 +357,16 @@ class Tensor:
         return Tensor._make(self.data[index], (self,), backward, "getitem")
 
     # -- backward -------------------------------------------------------------------------
+    def _parent_grads(self, g):
+        """What this node passes to each parent in ``_prev`` when ``g`` reaches it, shaped
+        like that parent (``None`` for a parent that needs no gradient)."""
+        if self._backward is None:
+            return (None,) * len(self._prev)
+        return tuple(
+            pg if parent.requires_grad else None
+            for parent, pg in zip(self._prev, self._backward(g))
+        )
+
     def backward(self, grad=None):
         """Accumulate d(self)/d(node) into ``.grad`` of every node that needs a gradient.
 
