@@ -12,7 +12,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-from minigrad.common.grad_mode import no_grad
+from minigrad.common.grad_mode import is_grad_enabled, no_grad
 from minigrad.registry import BACKENDS, backend
 
 # name -> module that defines it; imported on first use (PEP 562).
@@ -43,4 +43,4 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["BACKENDS", "__version__", "backend", "no_grad", *sorted(_LAZY)]
+__all__ = ["BACKENDS", "__version__", "backend", "is_grad_enabled", "no_grad", *sorted(_LAZY)]

@@ -164,9 +164,7 @@ def train_trajectory(B, make_opt, X, y, steps, batch_size):
     losses = []
     for i in range(steps):
         idx = np.arange(i * batch_size, (i + 1) * batch_size) % len(X)
-        losses.append(
-            train_step(model, opt, B.cross_entropy_loss, X[idx], y[idx])[0]
-        )
+        losses.append(train_step(model, opt, B.cross_entropy_loss, X[idx], y[idx])[0])
     return model, np.array(losses)
 
 

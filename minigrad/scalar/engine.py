@@ -13,7 +13,7 @@ import math
 import numbers
 import operator
 
-from minigrad.common.grad_mode import GradMode
+from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import next_id, topological_order
 
 _INF = float("inf")
@@ -36,7 +36,7 @@ class Value:
     def __init__(self, data, _prev=(), _local=(), _op=""):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
-        if GradMode.enabled:
+        if is_grad_enabled():
             self._prev = _prev
             self._local = _local
         else:

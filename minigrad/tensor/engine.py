@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from minigrad.common.grad_mode import GradMode
+from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import next_id, topological_order
 
 _new = object.__new__
@@ -77,7 +77,7 @@ class Tensor:
         out._grad = None
         out._op = op
         out._id = next_id()
-        if GradMode.enabled:
+        if is_grad_enabled():
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad = True
