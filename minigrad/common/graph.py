@@ -4,6 +4,12 @@ A node's parents exist before the node does, so the order in which nodes were cr
 a topological order. Each engine stamps its nodes with a creation number ``_id`` from
 ``next_id``; ``topological_order`` gathers the nodes a root depends on with an iterative
 walk (no recursion limit, no per-node tuple) and sorts them by that number.
+
+The same stamp is a parameter's version: when an optimizer's ``step()`` or
+``load_state_dict()`` writes a parameter, ``renew_stamps`` gives it a fresh ``_id``, as if
+it were a new node. A graph built before that write then holds an edge from a node to a
+parent *newer* than itself, which no fresh graph can hold; each engine's ``backward`` meets
+that edge and raises ``stale_graph_error()`` instead of mixing old and new weights.
 """
 
 import itertools
@@ -31,3 +37,23 @@ def topological_order(root, acc_init):
                 parent._acc = acc_init
                 push(parent)
     return sorted(seen, key=_get_id)
+
+
+def renew_stamps(params):
+    """Mark ``params`` as changed now: graphs built before this call become stale."""
+    stamp = next_id()
+    for p in params:
+        p._id = stamp
+
+
+def stale_graph_error():
+    """The error ``backward`` raises on an edge from a node to a parent newer than itself."""
+    return RuntimeError(
+        "a parameter of this graph changed after this graph was built (by an optimizer's "
+        "step() or load_state_dict()); run the forward pass again"
+    )
+
+
+def has_stale_edge(order):
+    """True if some node in ``order`` has a parent newer than itself (see above)."""
+    return any(parent._id > node._id for node in order for parent in node._prev)

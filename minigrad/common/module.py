@@ -10,6 +10,7 @@ lists its sub-modules in ``_submodules()``. Names follow PyTorch: ``layers.0.wei
 import numpy as np
 
 from minigrad.common.checks import check_activation, layer_widths
+from minigrad.common.graph import renew_stamps
 from minigrad.common.init import check_sizes, make_rng
 
 
@@ -104,6 +105,7 @@ class ModuleBase:
             arrays[name] = array
         for name, p in params.items():
             self._param_write(p, arrays[name])
+        renew_stamps(self.parameters())  # graphs built before this load are stale now
 
 
 class MLPBase:

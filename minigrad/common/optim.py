@@ -12,6 +12,8 @@ import operator
 
 import numpy as np
 
+from minigrad.common.graph import renew_stamps
+
 _get_data = operator.attrgetter("data")
 _get_grad = operator.attrgetter("grad")
 
@@ -68,6 +70,7 @@ class Optimizer:
     def step(self):
         for i, view in enumerate(self._views):
             self._update(i, view)
+        renew_stamps(self.params)  # graphs built before this step are stale now
 
     def _update(self, i, view):
         raise NotImplementedError

@@ -14,7 +14,7 @@ import numbers
 import operator
 
 from minigrad.common.grad_mode import is_grad_enabled
-from minigrad.common.graph import next_id, topological_order
+from minigrad.common.graph import has_stale_edge, next_id, stale_graph_error, topological_order
 
 _INF = float("inf")
 
@@ -155,12 +155,20 @@ class Value:
         """
         order = topological_order(self, 0.0)
         self._acc = _as_float(grad)
-        for node in reversed(order):
-            g = node._acc
-            node.grad += g
-            if g:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees)
-                for parent, local in zip(node._prev, node._local):
-                    parent._acc += local * g
+        try:
+            for node in reversed(order):
+                g = node._acc
+                node._acc = None  # consumed: adding to it again (TypeError) means a stale graph
+                node.grad += g
+                if g:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees)
+                    for parent, local in zip(node._prev, node._local):
+                        parent._acc += local * g
+        except TypeError:
+            # A parameter written after this graph was built has a newer stamp than the
+            # nodes that used it, so it came first in this order and was consumed already.
+            if has_stale_edge(order):
+                raise stale_graph_error() from None
+            raise
 
 
 _get_data = operator.attrgetter("data")

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from minigrad.common.grad_mode import is_grad_enabled
-from minigrad.common.graph import next_id, topological_order
+from minigrad.common.graph import next_id, stale_graph_error, topological_order
 
 _new = object.__new__
 
@@ -398,6 +398,8 @@ class Tensor:
             node._grad = g if node._grad is None else node._grad + g
             if node._backward is not None:
                 for parent, pg in zip(node._prev, node._backward(g)):
+                    if parent._id > node._id:  # written after this graph was built
+                        raise stale_graph_error()
                     if parent.requires_grad and pg is not None:
                         parent._acc = pg if parent._acc is None else parent._acc + pg
 
