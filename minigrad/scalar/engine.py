@@ -92,14 +92,14 @@ class Value:
         if isinstance(other, Value):  # x ** y: d/dx = y x**(y-1), d/dy = x**y ln x
             x, y = self.data, other.data
             out = _pow(x, y)
-            return Value(out, (self, other), (_dpow_dbase(x, y), _dpow_dexp(x, out)), "**")
+            return Value(out, (self, other), (_dpow_dbase(x, y), _dpow_dexp(x, y, out)), "**")
         y = _as_float(other)
         return Value(_pow(self.data, y), (self,), (_dpow_dbase(self.data, y),), "**")
 
     def __rpow__(self, other):  # a ** self: d/dx a**x = a**x ln a
-        a = _as_float(other)
-        out = _pow(a, self.data)
-        return Value(out, (self,), (_dpow_dexp(a, out),), "**")
+        a, y = _as_float(other), self.data
+        out = _pow(a, y)
+        return Value(out, (self,), (_dpow_dexp(a, y, out),), "**")
 
     def __neg__(self):
         return Value(-self.data, (self,), (-1.0,), "neg")
@@ -118,9 +118,10 @@ class Value:
         t = math.tanh(self.data)
         return Value(t, (self,), (1.0 - t * t,), "tanh")
 
-    def relu(self):  # d/dx relu x = 1 if x > 0 else 0
+    def relu(self):  # d/dx relu x = 1 if x > 0 else 0 (nan passes through, as in PyTorch)
         x = self.data
-        return Value(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+        out = 0.0 if x < 0.0 else x  # keeps nan, and -0.0 (PyTorch's clamp does too)
+        return Value(out, (self,), (0.0 if out == 0.0 else 1.0,), "relu")
 
     def sigmoid(self):  # d/dx s(x) = s(x) (1 - s(x))
         s = _sigmoid(self.data)
@@ -200,16 +201,18 @@ def _exp(x):
 
 
 def _pow(x, y):
-    if x < 0.0 and not float(y).is_integer():
+    """``x ** y`` by C99's rules (as PyTorch and NumPy): inf where Python would raise."""
+    if x < 0.0 and x != -_INF and math.isfinite(y) and not y.is_integer():
         raise ValueError(
             f"negative base to a fractional power: ({x!r}) ** {y!r} is not a real number"
         )
+    if y == 0.5:  # NumPy and PyTorch take x ** 0.5 as sqrt(x): -0.0 stays -0.0, -inf is nan
+        return math.sqrt(x) if x != -_INF else math.nan
     try:
         return x**y
-    except ZeroDivisionError:  # 0.0 ** negative
-        return _INF
-    except OverflowError:
-        return _INF
+    except (OverflowError, ZeroDivisionError):  # |x ** y| too large, or 0.0 ** negative
+        odd = y.is_integer() and y % 2.0 == 1.0
+        return -_INF if odd and math.copysign(1.0, x) < 0.0 else _INF
 
 
 def _dpow_dbase(x, y):
@@ -217,13 +220,18 @@ def _dpow_dbase(x, y):
     return 0.0 if y == 0.0 else y * _pow(x, y - 1.0)
 
 
-def _dpow_dexp(base, out):
-    """d/dy base**y = base**y ln(base); 0 where base**y == 0 (PyTorch's convention)."""
-    if out == 0.0:
+def _dpow_dexp(x, y, out):
+    """d/dy x**y = x**y ln x; 0 where x == 0 and y >= 0 (PyTorch's convention)."""
+    if x == 0.0 and y >= 0.0:
         return 0.0
-    if base < 0.0:
-        return math.nan
-    return out * math.log(base)
+    return out * _ln(x)
+
+
+def _ln(x):
+    """ln x by IEEE rules, for derivatives only: -inf at 0, nan below (``log`` raises)."""
+    if x > 0.0:
+        return math.log(x)
+    return -_INF if x == 0.0 else math.nan
 
 
 def _sigmoid(x):

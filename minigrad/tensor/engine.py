@@ -20,6 +20,12 @@ from minigrad.common.graph import next_id, stale_graph_error, topological_order
 _new = object.__new__
 
 
+# Special values (inf, nan, overflow) give PyTorch's results without NumPy's RuntimeWarnings:
+# ops that can meet them compute inside ``with _quiet():``.
+def _quiet():
+    return np.errstate(all="ignore")
+
+
 def _unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: undo NumPy broadcasting of an input of that shape."""
     if grad.shape == shape:
@@ -144,7 +150,9 @@ class Tensor:
         def backward(g):  # d(x + y)/dx = d(x + y)/dy = 1
             return _unbroadcast(g, a), _unbroadcast(g, b)
 
-        return Tensor._make(self.data + other.data, (self, other), backward, "+")
+        with _quiet():
+            out = self.data + other.data
+        return Tensor._make(out, (self, other), backward, "+")
 
     def __sub__(self, other):
         other = _lift(other, self)
@@ -153,7 +161,9 @@ class Tensor:
         def backward(g):  # d(x - y)/dx = 1, d(x - y)/dy = -1
             return _unbroadcast(g, a), _unbroadcast(-g, b)
 
-        return Tensor._make(self.data - other.data, (self, other), backward, "-")
+        with _quiet():
+            out = self.data - other.data
+        return Tensor._make(out, (self, other), backward, "-")
 
     def __rsub__(self, other):
         return _lift(other, self) - self
@@ -163,18 +173,22 @@ class Tensor:
         x, y = self.data, other.data
 
         def backward(g):  # d(x y)/dx = y, d(x y)/dy = x
-            return _unbroadcast(g * y, x.shape), _unbroadcast(g * x, y.shape)
+            with _quiet():
+                return _unbroadcast(g * y, x.shape), _unbroadcast(g * x, y.shape)
 
-        return Tensor._make(x * y, (self, other), backward, "*")
+        with _quiet():
+            out = x * y
+        return Tensor._make(out, (self, other), backward, "*")
 
     def __truediv__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
-        out = x / y
+        with _quiet():
+            out = x / y
 
-        def backward(g):  # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -out / y
-            gy = g / y
-            return _unbroadcast(gy, x.shape), _unbroadcast(-gy * out, y.shape)
+        def backward(g):  # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -(out / y)
+            with _quiet():
+                return _unbroadcast((1.0 / y) * g, x.shape), _unbroadcast(-(out / y) * g, y.shape)
 
         return Tensor._make(out, (self, other), backward, "/")
 
@@ -184,19 +198,21 @@ class Tensor:
     def __pow__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
-        if np.any((x < 0) & (y != np.round(y))):
+        if np.any((x < 0) & (x > -np.inf) & np.isfinite(y) & (y != np.floor(y))):
             raise ValueError(
                 "negative base to a fractional power is not a real number "
                 f"(base min {x.min()!r}, exponents {y!r})"
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with _quiet():
             out = x**y
 
-        def backward(g):  # d/dx x**y = y x**(y-1) (0 where y == 0); d/dy = x**y ln x
-            with np.errstate(divide="ignore", invalid="ignore"):
+        def backward(g):
+            with _quiet():
+                # d/dx x**y = y x**(y-1), 0 where y == 0 (PyTorch's convention, also at x == 0)
                 dx = np.where(y == 0, 0.0, y * x ** (y - 1))
-                dy = np.where(out == 0, 0.0, out * np.log(np.where(x < 0, np.nan, x)))
-            return _unbroadcast(g * dx, x.shape), _unbroadcast(g * dy, y.shape)
+                # d/dy x**y = x**y ln x, 0 where x == 0 and y >= 0 (PyTorch's convention)
+                dy = np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+                return _unbroadcast(dx * g, x.shape), _unbroadcast(dy * g, y.shape)
 
         return Tensor._make(out, (self, other), backward, "**")
 
@@ -210,10 +226,12 @@ class Tensor:
         return Tensor._make(-self.data, (self,), backward, "neg")
 
     def exp(self):
-        out = np.exp(self.data)
+        with _quiet():
+            out = np.exp(self.data)
 
         def backward(g):  # d/dx e**x = e**x
-            return (g * out,)
+            with _quiet():
+                return (g * out,)
 
         return Tensor._make(out, (self,), backward, "exp")
 
@@ -225,7 +243,8 @@ class Tensor:
             )
 
         def backward(g):  # d/dx ln x = 1 / x
-            return (g / x,)
+            with _quiet():
+                return ((1.0 / x) * g,)
 
         return Tensor._make(np.log(x), (self,), backward, "log")
 
@@ -240,10 +259,12 @@ class Tensor:
     def relu(self):
         x = self.data
 
-        def backward(g):  # d/dx relu x = 1 if x > 0 else 0
-            return (g * (x > 0),)
+        out = np.where(x < 0, 0.0, x)  # keeps nan, and -0.0 (PyTorch's clamp does too)
 
-        return Tensor._make(np.maximum(x, 0.0), (self,), backward, "relu")
+        def backward(g):  # d/dx relu x = 1 if x > 0 else 0 (nan passes through, as in PyTorch)
+            return (g * (out != 0),)
+
+        return Tensor._make(out, (self,), backward, "relu")
 
     def sigmoid(self):
         s = _sigmoid(self.data)
