@@ -58,10 +58,24 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
+        seen = set()
+        for i, p in enumerate(self.params):
+            if id(p) in seen:  # it would move twice as far as the others in one step
+                raise ValueError(f"optimizer got parameter {i} twice (the same {type(p).__name__})")
+            seen.add(id(p))
+            if not getattr(p, "requires_grad", True):
+                raise ValueError(
+                    f"optimizer got parameter {i}, a tensor that does not require grad: "
+                    "it would never receive a gradient (make it with requires_grad=True)"
+                )
         if not lr > 0.0:
             raise ValueError(f"invalid learning rate: {lr!r} (must be > 0)")
         self.lr = lr
         self._views = _array_views(self.params)
+
+    def __repr__(self):
+        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SETTINGS)
+        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
     def zero_grad(self):
         for p in self.params:
@@ -82,6 +96,8 @@ class SGD(Optimizer):
     g = grad + weight_decay * p;  buf = g on the first step, then momentum * buf + g;
     p -= lr * buf  (or lr * g without momentum).
     """
+
+    _SETTINGS = ("lr", "momentum", "weight_decay")
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
@@ -112,6 +128,8 @@ class Adam(Optimizer):
     m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g;
     p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
+
+    _SETTINGS = ("lr", "betas", "eps", "weight_decay")
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)

@@ -38,7 +38,19 @@ def _unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+_DTYPES = (np.float64, np.float32)
+
+
 def _array(data, dtype):
+    """``data`` as a new float array (float64 unless ``dtype`` is float32), never the
+    caller's own array: an optimizer writes into a parameter's array in place."""
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype).type
+        except TypeError as e:
+            raise TypeError(f"Tensor dtype must be float64 or float32, got {dtype!r}") from e
+        if dtype not in _DTYPES:
+            raise TypeError(f"Tensor dtype must be float64 or float32, got {np.dtype(dtype).name}")
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (str, bytes)) or data is None:
@@ -51,7 +63,7 @@ def _array(data, dtype):
         raise TypeError(
             f"Tensor holds real numbers, got {type(data).__name__} of dtype {array.dtype}"
         )
-    return array.astype(dtype if dtype is not None else np.float64, copy=False)
+    return array.astype(dtype if dtype is not None else np.float64, copy=True)
 
 
 class Tensor:
@@ -66,7 +78,7 @@ class Tensor:
     __array_ufunc__ = None  # NumPy arrays and scalars defer to our reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _array(data, dtype)
+        self.data = _array(data, dtype)  # a copy, as torch.tensor(data) makes
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self._prev = ()
@@ -104,7 +116,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        self._grad = None if value is None else np.asarray(value, dtype=self.data.dtype)
+        self._grad = None if value is None else np.array(value, dtype=self.data.dtype)
 
     def _zero_grad(self):
         self._grad = None
@@ -395,6 +407,11 @@ class Tensor:
         in reverse creation order, as in the scalar engine; each call adds its gradients
         to what ``.grad`` already holds.
         """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward of a tensor that does not require grad: no leaf behind it was made "
+                "with requires_grad=True, or it was computed under no_grad()"
+            )
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
@@ -403,7 +420,8 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
+            # a copy: the caller's array must not become (and change with) a node's .grad
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(
                     f"backward: gradient of shape {grad.shape} for a tensor of shape "

@@ -1,0 +1,90 @@
+"""Misuse of the tensor engine and the optimizers is a clear error, never a silent zero
+gradient or a write into the caller's array (issue 8, point 5)."""
+
+import numpy as np
+import pytest
+
+from minigrad import no_grad
+from minigrad.tensor import SGD, Adam, Tensor
+
+
+def test_backward_on_a_tensor_that_requires_no_grad_raises():
+    t = Tensor([1.0, 2.0])  # forgot requires_grad=True
+    loss = (t * 2.0).sum()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        loss.backward()
+
+
+def test_backward_on_a_result_made_under_no_grad_raises():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match="no_grad"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.complex128, object, str])
+def test_an_explicit_dtype_other_than_float_is_a_type_error(dtype):
+    with pytest.raises(TypeError, match="float64 or float32"):
+        Tensor([1, 2], dtype=dtype, requires_grad=True)
+
+
+def test_integer_and_bool_data_convert_to_float64_and_get_true_gradients():
+    t = Tensor(np.array([1, 2], dtype=np.int64), requires_grad=True)
+    assert t.dtype == np.float64
+    (t * 0.5).sum().backward()
+    np.testing.assert_array_equal(t.grad, [0.5, 0.5])
+    assert Tensor([True, False]).dtype == np.float64
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+
+
+def test_step_never_writes_into_the_callers_array():
+    arr = np.array([1.0, 2.0])
+    w = Tensor(arr, requires_grad=True)
+    (w * w).sum().backward()
+    SGD([w], lr=0.1).step()
+    np.testing.assert_array_equal(arr, [1.0, 2.0])
+    np.testing.assert_allclose(w.data, [0.8, 1.6])
+
+
+def test_a_gradient_handed_to_backward_is_not_aliased_into_grad():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    out = w * 1.0
+    g = np.array([1.0, 1.0])
+    out.backward(g)
+    g[:] = 100.0
+    np.testing.assert_array_equal(out.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0])
+
+
+def test_a_grad_assigned_by_the_user_is_a_copy():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([3.0, 4.0])
+    w.grad = g
+    g[:] = 0.0
+    np.testing.assert_array_equal(w.grad, [3.0, 4.0])
+
+
+@pytest.mark.parametrize("Opt", [SGD, Adam])
+def test_an_optimizer_refuses_a_tensor_that_requires_no_grad(Opt):
+    with pytest.raises(ValueError, match="parameter 1, a tensor that does not require grad"):
+        Opt([Tensor([1.0], requires_grad=True), Tensor([2.0])], lr=0.1)
+
+
+@pytest.mark.parametrize("Opt", [SGD, Adam])
+def test_an_optimizer_refuses_the_same_parameter_twice(B, Opt):
+    # SGD(p + p) would move a weight twice as far in one engine as in the other.
+    model = B.MLP(2, [3, 1], seed=0)
+    params = model.parameters()
+    with pytest.raises(ValueError, match=f"parameter {len(params)} twice"):
+        getattr(B, Opt.__name__)(params + params[:1], lr=0.1)
+
+
+def test_optimizer_repr_shows_its_settings(B):
+    params = B.MLP(2, [3, 1], seed=0).parameters()
+    assert repr(B.SGD(params, lr=0.1, momentum=0.9)) == (
+        f"SGD({len(params)} parameters, lr=0.1, momentum=0.9, weight_decay=0.0)"
+    )
+    assert repr(B.Adam(params)) == (
+        f"Adam({len(params)} parameters, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)"
+    )
