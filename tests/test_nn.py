@@ -143,6 +143,52 @@ def test_failed_load_state_dict_changes_nothing(B, mutate, match):
         np.testing.assert_array_equal(v, before[k])
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.full((4, 3), "1e3"),
+        [["1", "2", "3"]] * 4,
+        np.full((4, 3), None, dtype=object),
+        np.ones((4, 3), dtype=object),
+        np.ones((4, 3)) * (1 + 2j),
+        np.ones((4, 3), dtype=complex),  # even with no imaginary part
+        np.zeros((4, 3), dtype="datetime64[s]"),
+    ],
+    ids=[
+        "str array",
+        "str list",
+        "None",
+        "object floats",
+        "complex",
+        "complex real",
+        "datetime",
+    ],  # fmt: skip
+)
+def test_load_state_dict_accepts_real_numbers_only(B, value):
+    model = B.MLP(3, [4, 2], seed=0)
+    before = model.state_dict()
+    new = {k: v + 1.0 for k, v in before.items()}
+    new["layers.0.weight"] = value
+    with pytest.raises(ValueError, match="'layers.0.weight'.*real numbers"):
+        model.load_state_dict(new)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_load_state_dict_takes_bool_int_and_float_arrays(B):
+    model = B.MLP(3, [4, 2], seed=0)
+    state = {
+        "layers.0.weight": np.arange(12, dtype=np.int32).reshape(4, 3),
+        "layers.0.bias": np.array([True, False, True, False]),
+        "layers.1.weight": np.ones((2, 4), dtype=np.float32) / 4,
+        "layers.1.bias": [1, 2.5],  # plain Python numbers
+    }
+    model.load_state_dict(state)
+    for k, v in model.state_dict().items():
+        assert v.dtype == np.float64
+        np.testing.assert_array_equal(v, np.asarray(state[k], dtype=np.float64))
+
+
 def test_grad_dict_and_zero_grad(B):
     model = B.MLP(3, [2], act="linear", seed=0)
     x = np.array([1.0, 2.0, 3.0])

@@ -3,16 +3,21 @@ and every kind of damaged, foreign or hostile file giving ``ValueError`` without
 anything from the file."""
 
 import builtins
+import io
 import json
 import os
 import pickle
+import stat
+import struct
+import tracemalloc
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
 
 import minigrad
-from minigrad.tools.io import META_KEY
+from minigrad.tools.io import MAX_META_CHARS, MAX_PARAMETERS, META_KEY
 from minigrad.tools.training import predict
 
 X = np.random.default_rng(42).uniform(0, 1, size=(7, 6))
@@ -357,3 +362,202 @@ def test_pickled_objects_are_never_unpickled(tmp_path):
             with pytest.raises(ValueError):
                 minigrad.load(path, backend=backend)
         assert not marker.exists(), f"{name}: loading ran code from the file"
+
+
+# -- files that declare more than they hold ----------------------------------------------------
+
+
+def npy_prefix(descr, shape):
+    """The .npy header (format 1.0) of an array of ``descr`` and ``shape``, without data."""
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False,
+                                             "shape": shape})  # fmt: skip
+    return f.getvalue()
+
+
+def npy_bytes(array):
+    f = io.BytesIO()
+    np.save(f, array, allow_pickle=False)
+    return f.getvalue()
+
+
+def zip_of_zeros(path, members):
+    """Write a valid zip (deflate) whose member ``name`` holds ``prefix`` then ``n_zeros`` zero
+    bytes, for ``members = {name: (prefix, n_zeros)}``: a few hundred MB of zeros cost about
+    1 KB per MB in the file and are never held in memory or compressed here. After a full
+    flush a deflate stream starts afresh, so one compressed MB of zeros is repeated."""
+    mb = bytes(1 << 20)
+    local, central = b"", b""
+    for name, (prefix, n_zeros) in members.items():
+        co = zlib.compressobj(9, zlib.DEFLATED, -15)
+        data = co.compress(prefix) + co.flush(zlib.Z_FULL_FLUSH)
+        crc = zlib.crc32(prefix)
+        n_mb, rest = divmod(n_zeros, len(mb))
+        if n_mb:
+            data += (co.compress(mb) + co.flush(zlib.Z_FULL_FLUSH)) * n_mb
+            for _ in range(n_mb):
+                crc = zlib.crc32(mb, crc)
+        data += co.compress(bytes(rest)) + co.flush()
+        crc = zlib.crc32(bytes(rest), crc)
+        size, name = len(prefix) + n_zeros, name.encode()
+        fields = (8, 0, 0x21, crc, len(data), size, len(name), 0)  # deflate, 1980-01-01
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, *fields, 0, 0, 0,
+                               0, len(local)) + name  # fmt: skip
+        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, *fields) + name + data
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                      len(local), 0)  # fmt: skip
+    path.write_bytes(local + central + end)
+    return path
+
+
+def refusal(path, backend, match):
+    """Load ``path``, expect ``ValueError`` matching ``match``; return the peak of memory
+    traced while loading (NumPy reports its arrays to ``tracemalloc`` too)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            minigrad.load(path, backend=backend)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_zip_of_zeros_is_a_valid_archive(tmp_path):
+    arrays, meta = good_arrays()
+    members = {f"{k}.npy": (npy_bytes(v), 0) for k, v in arrays.items()}
+    members[META_KEY + ".npy"] = (npy_bytes(np.array(json.dumps(meta))), 0)
+    members["zeros.bin"] = (b"head", 3 * (1 << 20) + 5)
+    path = zip_of_zeros(tmp_path / "z.npz", members)
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None  # every CRC checks out
+        assert z.read("zeros.bin") == b"head" + bytes(3 * (1 << 20) + 5)
+    del members["zeros.bin"]
+    model = minigrad.load(zip_of_zeros(tmp_path / "ok.npz", members))
+    same_state(model, minigrad.load(write(tmp_path / "same.npz", arrays, meta)))
+
+
+def test_a_huge_declared_metadata_string_is_refused_before_it_is_read(tmp_path):
+    # 200 million characters (800 MB as NumPy unicode) in a file of about 800 KB
+    chars = 200_000_000
+    members = {META_KEY + ".npy": (npy_prefix(f"<U{chars}", ()), 4 * chars)}
+    path = zip_of_zeros(tmp_path / "meta.npz", members)
+    assert path.stat().st_size < 1 << 20
+    message = f"declares {chars} characters.*at most {MAX_META_CHARS}"
+    for backend in minigrad.BACKENDS:
+        assert refusal(path, backend, message) < 1 << 20
+
+
+def test_a_huge_declared_npy_header_is_refused_before_it_is_read(tmp_path):
+    arrays, meta = good_arrays()
+    members = {f"{k}.npy": (npy_bytes(v), 0) for k, v in arrays.items()}
+    members[META_KEY + ".npy"] = (npy_bytes(np.array(json.dumps(meta))), 0)
+    n = 100_000_000  # a format 2.0 header says how long it is in 4 bytes: up to 4 GB
+    members["layers.0.bias.npy"] = (b"\x93NUMPY\x02\x00" + struct.pack("<I", n), n)
+    path = zip_of_zeros(tmp_path / "header.npz", members)
+    assert refusal(path, "tensor", f"header of {n} bytes") < 1 << 20
+
+
+def zero_model_file(path, nin, nout):
+    """A valid model file of ``Layer(nin, nout)`` with all-zero weights: it compresses to
+    about 1/1000 of its parameters' 8 bytes each."""
+    meta = {"format": "minigrad", "version": 1, "class": "Layer", "nin": nin, "nout": nout,
+            "act": "linear"}  # fmt: skip
+    return zip_of_zeros(path, {
+        META_KEY + ".npy": (npy_bytes(np.array(json.dumps(meta))), 0),
+        "weight.npy": (npy_prefix("<f8", (nout, nin)), 8 * nout * nin),
+        "bias.npy": (npy_prefix("<f8", (nout,)), 8 * nout),
+    })  # fmt: skip
+
+
+def test_the_parameter_budget_depends_on_the_engine(tmp_path):
+    # 4 million zero weights: 32 MB in the tensor engine, about 600 MB of Values in the scalar
+    # engine, in a file of about 31 KB
+    path = zero_model_file(tmp_path / "zeros.npz", 2000, 2000)
+    assert path.stat().st_size < 40_000
+    declared = 2000 * 2000 + 2000
+    assert MAX_PARAMETERS["scalar"] < declared <= MAX_PARAMETERS["tensor"]
+    message = f"{declared} parameters.*at most {MAX_PARAMETERS['scalar']}.*scalar"
+    assert refusal(path, "scalar", message) < 1 << 20
+    model = minigrad.load(path, backend="tensor")
+    assert model.weight.data.shape == (2000, 2000) and not model.weight.data.any()
+
+
+def test_a_file_over_the_tensor_budget_is_refused_before_it_is_read(tmp_path):
+    nin = MAX_PARAMETERS["tensor"] // 1000 + 1  # just over the budget: declared, not held
+    path = zero_model_file(tmp_path / "big.npz", nin, 1000)
+    for backend in minigrad.BACKENDS:
+        message = f"{nin * 1000 + 1000} parameters.*at most {MAX_PARAMETERS[backend]}"
+        assert refusal(path, backend, message) < 1 << 20
+
+
+# -- what save leaves on disk ----------------------------------------------------------------
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o000], ids=lambda u: f"umask {u:03o}")
+def test_save_gives_the_permissions_a_plain_open_would(tmp_path, umask):
+    model = minigrad.backend("tensor").Neuron(3, seed=0)
+    old = os.umask(umask)
+    try:
+        with open(tmp_path / "plain", "wb"):
+            pass
+        minigrad.save(model, tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "m.npz") == mode(tmp_path / "plain") == 0o666 & ~umask
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    model = minigrad.backend("scalar").Neuron(3, seed=0)
+    path = tmp_path / "m.npz"
+    for kept in (0o640, 0o604, 0o600):
+        path.write_bytes(b"old")
+        os.chmod(path, kept)
+        minigrad.save(model, path)
+        assert mode(path) == kept
+        same_state(model, minigrad.load(path))
+
+
+def test_save_errors_name_the_users_path(tmp_path):
+    model = minigrad.backend("tensor").Neuron(3, seed=0)
+    missing = tmp_path / "no" / "such" / "m.npz"
+    with pytest.raises(FileNotFoundError) as e:
+        minigrad.save(model, missing)
+    assert e.value.filename == str(missing) and ".tmp" not in str(e.value)
+    directory = tmp_path / "a directory"
+    directory.mkdir()
+    with pytest.raises(IsADirectoryError) as e:
+        minigrad.save(model, directory)
+    assert e.value.filename == str(directory) and ".tmp" not in str(e.value)
+    assert os.listdir(tmp_path) == ["a directory"]  # no temporary file left behind
+    assert os.listdir(directory) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_save_into_a_read_only_directory_names_the_users_path(tmp_path):
+    os.chmod(tmp_path, 0o500)
+    try:
+        with pytest.raises(PermissionError) as e:
+            minigrad.save(minigrad.backend("tensor").Neuron(3, seed=0), tmp_path / "m.npz")
+    finally:
+        os.chmod(tmp_path, 0o700)
+    assert e.value.filename == str(tmp_path / "m.npz")
+
+
+def test_save_refuses_a_model_no_engine_would_load(tmp_path, monkeypatch):
+    import minigrad.tools.io as model_files
+
+    model = minigrad.backend("tensor").MLP(6, [5, 3], seed=0)  # 53 parameters
+    monkeypatch.setattr(model_files, "MAX_PARAMETERS", {"tensor": 52, "scalar": 10})
+    with pytest.raises(ValueError, match="53 parameters, more than any engine loads"):
+        minigrad.save(model, tmp_path / "m.npz")
+    monkeypatch.setattr(model_files, "MAX_PARAMETERS", {"tensor": 53, "scalar": 10})
+    minigrad.save(model, tmp_path / "m.npz")
+    with pytest.raises(
+        ValueError, match="53 parameters; minigrad loads at most 10 into the scalar"
+    ):
+        minigrad.load(tmp_path / "m.npz", backend="scalar")
+    same_state(model, minigrad.load(tmp_path / "m.npz", backend="tensor"))

@@ -99,6 +99,87 @@ def test_fit_stops_on_non_finite_loss_naming_epoch_and_step(B, digits):
         minigrad.fit(model, opt, X, y[:10], batch_size=2, shuffle=False, progress=False)
 
 
+def same_weights(before, model):
+    after = model.state_dict()
+    assert before.keys() == after.keys()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
+
+
+@pytest.mark.parametrize(
+    "loss, y, match",
+    [
+        ("cross_entropy", [0, 1, 2, 0, 1, 2, 0, 3], r"y\[7\] = 3 .*\[0, 3\)"),
+        ("cross_entropy", [0, 1, 2, 0, 1, -1, 0, 1], r"y\[5\] = -1 .*\[0, 3\)"),
+        ("cross_entropy", [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0], "integer class labels"),
+        ("mse", [0, 1, 2, 0, 1, 2, 0, -1], r"y\[7\] = -1 .*\[0, 3\)"),
+        ("mse", [0, 1, 2, 0, 1, 2, 3, 0], r"y\[6\] = 3 .*\[0, 3\)"),
+        ("mse", np.r_[np.zeros((6, 3)), [[0, 0, np.nan]], np.zeros((1, 3))], r"y\[6\]"),
+        ("mse", np.r_[np.zeros((7, 3)), [[np.inf, 0, 0]]], r"y\[7\]"),
+        ("mse", np.zeros((8, 2)), r"shape \(8, 2\).*\(8, 3\)"),
+        ("mse", np.array(["0"] * 8), "real numbers"),
+        ("mse", np.ones((8, 3)) * 1j, "real numbers"),
+    ],
+    ids=[
+        "ce 3",
+        "ce -1",
+        "ce float",
+        "mse -1",
+        "mse 3",
+        "mse nan",
+        "mse inf",
+        "mse shape",
+        "mse str",
+        "mse complex",
+    ],  # fmt: skip
+)
+def test_fit_checks_every_target_before_the_first_step(B, loss, y, match):
+    model = B.MLP(2, [4, 3], seed=0)
+    before = model.state_dict()
+    X = np.random.default_rng(0).uniform(-1, 1, size=(8, 2))
+    with pytest.raises(ValueError, match=match):
+        minigrad.fit(model, B.SGD(model.parameters(), lr=0.5), X, np.asarray(y), loss=loss,
+                     batch_size=1, shuffle=False, progress=False)  # fmt: skip
+    same_weights(before, model)
+
+
+def test_fit_checks_the_validation_data_before_the_first_step(B):
+    model = B.MLP(2, [3], seed=0)
+    before = model.state_dict()
+    X, y = np.zeros((4, 2)), np.array([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="validation_data: X has 3 samples but y has 4"):
+        minigrad.fit(model, B.SGD(model.parameters(), lr=0.5), X, y, progress=False,
+                     validation_data=(np.zeros((3, 2)), y))  # fmt: skip
+    same_weights(before, model)
+
+
+def test_fit_stops_when_relu_meets_nan_data(B):
+    # NaN must reach the loss through relu (relu(nan) is nan, as in PyTorch), in both engines
+    model = B.MLP(4, [8, 3], act="relu", seed=0)
+    before = model.state_dict()
+    X, y = np.full((6, 4), np.nan), np.array([0, 1, 2, 0, 1, 2])
+    with pytest.raises(
+        FloatingPointError, match=r"non-finite loss \(nan\) at epoch 1, step 1 of 3"
+    ):
+        minigrad.fit(model, B.SGD(model.parameters(), lr=0.1), X, y, batch_size=2,
+                     progress=False)  # fmt: skip
+    same_weights(before, model)
+
+
+def test_fit_stops_when_relu_meets_a_nan_weight(B):
+    model = B.MLP(4, [8, 3], act="relu", seed=0)
+    state = model.state_dict()
+    state["layers.0.weight"][2, 1] = np.nan
+    model.load_state_dict(state)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(6, 4))
+    with pytest.raises(
+        FloatingPointError, match=r"non-finite loss \(nan\) at epoch 1, step 1 of 6"
+    ):
+        minigrad.fit(model, B.SGD(model.parameters(), lr=0.1), X, np.array([0, 1, 2, 0, 1, 2]),
+                     progress=False)  # fmt: skip
+    same_weights(state, model)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

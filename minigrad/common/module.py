@@ -76,8 +76,10 @@ class ModuleBase:
     def load_state_dict(self, state):
         """Load weights from a ``state_dict`` of either engine.
 
-        Every key and shape is checked before any weight is written, so a load that fails
-        changes nothing.
+        Every key, shape and dtype is checked before any weight is written, so a load that
+        fails changes nothing. Values must be real numbers (a bool, integer or float array or
+        nested list): strings, objects and complex numbers raise ``ValueError``, since
+        converting them would parse text, turn ``None`` into nan or drop an imaginary part.
         """
         if not hasattr(state, "keys"):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
@@ -92,11 +94,16 @@ class ModuleBase:
             )
         arrays = {}
         for name, p in params.items():
-            value = state[name]
             try:
-                array = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"load_state_dict: {name!r} is not a numeric array ({e})") from e
+                array = np.asarray(state[name])
+            except (TypeError, ValueError) as e:  # e.g. ragged nested lists
+                raise ValueError(f"load_state_dict: {name!r} is not an array ({e})") from e
+            if array.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"load_state_dict: {name!r} must hold real numbers (bool, int or float), "
+                    f"got dtype {array.dtype}"
+                )
+            array = array.astype(np.float64, copy=False)
             if array.shape != self._param_shape(p):
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {array.shape}, "

@@ -14,12 +14,20 @@ header (dtype and shape) is checked against the architecture before its data is 
 the model is built by minigrad's own constructors. Anything unexpected (a damaged,
 truncated or foreign file, an object array, a wrong shape, a non-finite number) raises
 ``ValueError`` saying what is wrong. A missing file raises the usual ``OSError``.
+
+What a load allocates is bounded by what the file declares, checked before anything is
+read: a small compressed file can declare gigabytes. Each ``.npy`` header may be at most
+``MAX_NPY_HEADER`` bytes long, the architecture string at most ``MAX_META_CHARS``
+characters, and the model at most ``MAX_PARAMETERS[engine]`` parameters.
 """
 
+import io
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
+import struct
 import tokenize
 import zipfile
 import zlib
@@ -35,8 +43,16 @@ VERSION = 1
 META_KEY = "__minigrad__"
 CLASSES = ("MLP", "Layer", "Neuron")
 DTYPES = ("float64", "float32")
-MAX_PARAMETERS = 100_000_000  # 800 MB of float64: refuse bigger files rather than allocate
-_MAX_META_CHARS = 65_536
+# The most parameters a load builds, per engine: a file declaring more is refused before it
+# is read. A tensor-engine parameter is one float64 (8 bytes; a load holds the file's array,
+# the new model's and a copy: about 24 bytes at its peak), so 20 million cost 160 MB held and
+# about 500 MB during the load. A scalar-engine parameter is a Value (about 160 bytes; about
+# 210 at the peak of a load, measured with tracemalloc), and building a million of them takes
+# seconds, so the scalar engine's budget is a million (about 160 MB held, 210 MB at the peak).
+# An engine not listed gets the smallest budget. Raise these to load bigger models.
+MAX_PARAMETERS = {"tensor": 20_000_000, "scalar": 1_000_000}
+MAX_META_CHARS = 65_536  # the architecture JSON; minigrad writes about a hundred
+MAX_NPY_HEADER = 10_000  # bytes of one .npy header (NumPy's own default limit)
 
 # What a broken file can make NumPy's and zipfile's readers raise; all become ValueError.
 _READ_ERRORS = (
@@ -119,9 +135,14 @@ def _reject_constant(name):
     raise ModelFileError(f"bad model file: non-finite number {name} in the architecture")
 
 
-def _parse_architecture(text):
-    """Parse and check the JSON architecture; return a dict with only known, valid fields."""
-    if len(text) > _MAX_META_CHARS:
+def _budget(engine):
+    return MAX_PARAMETERS.get(engine, min(MAX_PARAMETERS.values()))
+
+
+def _parse_architecture(text, engine):
+    """Parse and check the JSON architecture of a model to load into ``engine``; return a
+    dict with only known, valid fields."""
+    if len(text) > MAX_META_CHARS:
         raise ModelFileError(f"bad model file: architecture entry is too long ({len(text)} chars)")
     try:
         meta = json.loads(text, parse_constant=_reject_constant)
@@ -159,13 +180,18 @@ def _parse_architecture(text):
         if not isinstance(nouts, list) or not nouts:
             raise ModelFileError(f"bad model file: nouts must be a non-empty list, got {nouts!r}")
         arch["nouts"] = [_check_width("nouts[]", n) for n in nouts]
-    total = sum(math.prod(s) for s in _expected_shapes(arch).values())
-    if total > MAX_PARAMETERS:
+    total = _n_parameters(arch)
+    if total > _budget(engine):
         raise ModelFileError(
-            f"bad model file: the architecture has {total} parameters, "
-            f"more than the {MAX_PARAMETERS} minigrad will load"
+            f"model file too big: the architecture declares {total} parameters; minigrad "
+            f"loads at most {_budget(engine)} into the {engine} engine "
+            "(minigrad.tools.io.MAX_PARAMETERS)"
         )
     return arch
+
+
+def _n_parameters(arch):
+    return sum(math.prod(s) for s in _expected_shapes(arch).values())
 
 
 # -- save ------------------------------------------------------------------------------------
@@ -177,11 +203,20 @@ def save(model, path):
     The file is written to exactly ``path`` (no ``.npz`` is appended; ``.npz`` is the
     conventional suffix). It is first written to a temporary file in the same directory
     and then moved into place, so an interrupted save never leaves a half-written file
-    under ``path``. A missing directory raises the usual ``OSError``; a model with
-    non-finite weights raises ``ValueError`` (such a file could not be loaded). Returns
+    under ``path``. The file gets the permissions a plain ``open(path, "wb")`` would give
+    it: those of the file it replaces, or else ``0o666`` less the umask. An ``OSError`` (a
+    missing directory, no permission, ``path`` is a directory, a full disk) names ``path``.
+    A model with non-finite weights, or more parameters than any engine loads
+    (``MAX_PARAMETERS``), raises ``ValueError`` (such a file could not be loaded). Returns
     ``path``.
     """
     arch = architecture(model)
+    if _n_parameters(arch) > max(MAX_PARAMETERS.values()):
+        raise ValueError(
+            f"save: the model has {_n_parameters(arch)} parameters, more than any engine "
+            f"loads ({max(MAX_PARAMETERS.values())}, minigrad.tools.io.MAX_PARAMETERS); "
+            "not saving"
+        )
     state = model.state_dict()
     for name, array in state.items():
         if not np.all(np.isfinite(array)):
@@ -189,39 +224,86 @@ def save(model, path):
     arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
     arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
     target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".minigrad-", suffix=".tmp", dir=directory)
+    tmp = None
     try:
+        tmp, fd = _create_beside(target)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
+        try:  # replacing a file keeps its permissions, as writing into it would
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        except FileNotFoundError:
             pass
+        os.replace(tmp, target)
+    except BaseException as e:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(e, OSError):  # about the user's path, not the temporary file
+            raise _naming(e, target) from None
         raise
     return path
+
+
+def _create_beside(target):
+    """Create and open a new temporary file in ``target``'s directory; return its path and
+    descriptor. ``os.open`` with mode ``0o666`` lets the OS apply the umask (and a default
+    ACL), exactly as for a plain ``open()``; ``tempfile.mkstemp`` would always give 0600."""
+    directory = os.path.dirname(os.path.abspath(target))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".minigrad-{secrets.token_hex(8)}.tmp")
+        try:
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileExistsError:  # 64 random bits taken: try another name
+            continue
+
+
+def _naming(error, target):
+    """``error`` (an ``OSError`` about the temporary file) retold about ``target``."""
+    if error.errno is None:
+        return OSError(f"could not write {target!r}: {error.strerror or error}")
+    return OSError(error.errno, error.strerror, target)  # the errno's subclass
 
 
 # -- load ------------------------------------------------------------------------------------
 
 
+# .npy versions minigrad reads: how the header's length is stored, and NumPy's parser
+_NPY_HEADERS = {
+    (1, 0): ("<H", np.lib.format.read_array_header_1_0),
+    (2, 0): ("<I", np.lib.format.read_array_header_2_0),
+}
+
+
 def _header(npz, key):
-    """``(shape, dtype)`` from the header of array ``key``, without reading its data."""
+    """``(shape, dtype)`` from the header of array ``key``, without reading its data.
+
+    The header's declared length is checked before the header is read: NumPy's reader reads
+    a header of any declared length (up to 4 GB) before it checks it.
+    """
     with npz.zip.open(key + ".npy") as fp:
         version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
+        if version not in _NPY_HEADERS:
             raise ModelFileError(f"unsupported .npy format version {version}")
+        length_format, parse = _NPY_HEADERS[version]
+        raw = fp.read(struct.calcsize(length_format))
+        if len(raw) != struct.calcsize(length_format):
+            raise ModelFileError(f"bad model file: {key!r} ends inside its .npy header")
+        (length,) = struct.unpack(length_format, raw)
+        if length > MAX_NPY_HEADER:
+            raise ModelFileError(
+                f"bad model file: {key!r} declares a .npy header of {length} bytes; "
+                f"minigrad reads at most {MAX_NPY_HEADER}"
+            )
+        shape, _, dtype = parse(io.BytesIO(raw + fp.read(length)))
     return shape, dtype
 
 
-def _read(npz):
-    """Check the open archive ``npz`` and return ``(arch, {key: float64 array})``."""
+def _read(npz, engine):
+    """Check the open archive ``npz`` and return ``(arch, {key: float64 array})`` for a
+    model of ``engine``."""
     files = set(npz.files)
     if META_KEY not in files:
         raise ModelFileError(
@@ -234,7 +316,13 @@ def _read(npz):
             f"bad model file: {META_KEY!r} must be a 0-d unicode string, "
             f"got dtype {dtype} and shape {shape}"
         )
-    arch = _parse_architecture(str(npz[META_KEY][()]))
+    chars = dtype.itemsize // np.dtype("U1").itemsize
+    if chars > MAX_META_CHARS:  # checked before the string is read
+        raise ModelFileError(
+            f"bad model file: architecture entry is too long: {META_KEY!r} declares {chars} "
+            f"characters; minigrad reads at most {MAX_META_CHARS}"
+        )
+    arch = _parse_architecture(str(npz[META_KEY][()]), engine)
     expected = _expected_shapes(arch)
     missing = [k for k in expected if k not in files]
     unexpected = sorted(files - set(expected) - {META_KEY})
@@ -260,7 +348,7 @@ def _read(npz):
     return arch, state
 
 
-def _read_file(f, name):
+def _read_file(f, name, engine):
     """Open ``f`` (a binary file object) as an archive and return ``_read``'s result."""
     try:
         archive = np.load(f, allow_pickle=False)
@@ -270,7 +358,7 @@ def _read_file(f, name):
                 "not an .npz archive"
             )
         with archive:
-            return _read(archive)
+            return _read(archive, engine)
     except ModelFileError:
         raise
     except _READ_ERRORS as e:
@@ -285,11 +373,14 @@ def load(path, backend="tensor"):
 
     Returns a new ``MLP``, ``Layer`` or ``Neuron`` of that engine with the saved weights;
     it gives the same outputs as the saved model. A damaged, truncated, foreign or hostile
-    file raises ``ValueError``; nothing in the file is ever executed or unpickled.
+    file raises ``ValueError``; nothing in the file is ever executed or unpickled. A file
+    that declares more than ``MAX_PARAMETERS[backend]`` parameters (or an oversized header)
+    is refused before its data is read.
     """
     B = get_backend(backend)  # unknown backend: ValueError listing the valid names
+    engine = B.__name__.rsplit(".", 1)[-1]
     with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
-        arch, state = _read_file(f, os.fspath(path))
+        arch, state = _read_file(f, os.fspath(path), engine)
     kwargs = {}
     if B.__name__ == "minigrad.tensor" and arch["dtype"] != "float64":
         kwargs["dtype"] = np.dtype(arch["dtype"]).type

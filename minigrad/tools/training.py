@@ -18,16 +18,70 @@ from minigrad.registry import backend_of
 LOSSES = ("cross_entropy", "mse")
 
 
-def _check_data(X, y):
+def _check_data(X, y, where=""):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+        raise ValueError(f"{where}X must be 2-D (samples, features), got shape {X.shape}")
+    if y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"{where}X has {len(X)} samples but y has {len(np.atleast_1d(y))}")
     if len(X) == 0:
-        raise ValueError("no training samples")
+        raise ValueError(f"{where}no samples")
     return X, y
+
+
+def _check_labels(labels, n_classes):
+    """Every label must be a class index of a model with ``n_classes`` outputs."""
+    bad = np.flatnonzero((labels < 0) | (labels >= n_classes))
+    if bad.size:
+        i = bad[0]
+        more = f" ({bad.size} labels are out of range)" if bad.size > 1 else ""
+        raise ValueError(
+            f"y[{i}] = {labels[i]} is not a class index in [0, {n_classes}) "
+            f"(the model has {n_classes} outputs){more}"
+        )
+
+
+def _prepare_targets(B, model, X, y, loss):
+    """Check every target against the model before the first step, so that bad data found
+    late can never leave a half-trained model behind.
+
+    Returns ``(loss_fn, targets, labels)``; ``labels`` (class indices, for the accuracy) is
+    None for targets that are not labels. One sample goes through the model, without a
+    graph, to learn the shape of its outputs (and to check the width of ``X``).
+    """
+    with no_grad():
+        sample = B.to_numpy(model(X[:1])).shape[1:]  # one sample's output: (C,), or ()
+    is_labels = y.ndim == 1 and np.issubdtype(y.dtype, np.integer)
+    if loss == "cross_entropy":
+        if not is_labels:
+            raise ValueError(
+                "cross_entropy needs integer class labels y of shape (N,), "
+                f"got dtype {y.dtype} and shape {y.shape}"
+            )
+        if len(sample) != 1:
+            raise ValueError(
+                "cross_entropy needs a model that gives C class scores per sample; "
+                f"this one gives outputs of shape {(len(X), *sample)}"
+            )
+        _check_labels(y, sample[0])
+        return B.cross_entropy_loss, y, y
+    if is_labels and len(sample) == 1:  # mse on class labels: one-hot targets
+        _check_labels(y, sample[0])  # -1 would otherwise one-hot encode the last class
+        return B.mse_loss, _one_hot(y, sample[0]), y
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"mse targets y must be real numbers, got dtype {y.dtype}")
+    targets = y.astype(np.float64)
+    if targets.shape[1:] != sample:
+        raise ValueError(
+            f"mse targets y have shape {y.shape}, but the model's outputs for X have shape "
+            f"{(len(X), *sample)}"
+        )
+    bad = np.argwhere(~np.isfinite(targets))
+    if len(bad):
+        i = tuple(bad[0])
+        raise ValueError(f"y[{i[0]}] holds {targets[i]}; mse targets must be finite")
+    return B.mse_loss, targets, None
 
 
 def train_step(model, optimizer, loss_fn, xb, tb):
@@ -87,6 +141,11 @@ def fit(
     targets of the output's shape; integer labels are one-hot encoded). Batches are drawn
     in order, or shuffled each epoch by a generator seeded with ``seed``.
 
+    Every target is checked before the first step, so bad data never leaves a half-trained
+    model: a label outside ``[0, C)`` (``C`` the model's output width), a non-finite or
+    non-numeric ``mse`` target, or targets of the wrong shape raise ``ValueError`` naming
+    the first bad index, and no weight changes.
+
     Returns a history ``{"loss": [...], "accuracy": [...], "seconds": [...]}`` with one
     entry per epoch: mean training loss, training accuracy (on the fly, from the outputs
     the step computed; ``nan`` for non-label targets) and wall time. With
@@ -103,17 +162,16 @@ def fit(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     B = backend_of(model)
     X, y = _check_data(X, y)
-    labels = y if (y.ndim == 1 and np.issubdtype(y.dtype, np.integer)) else None
-    if loss == "cross_entropy":
-        if labels is None:
-            raise ValueError("cross_entropy needs integer class labels y of shape (N,)")
-        loss_fn, targets = B.cross_entropy_loss, labels
-    elif labels is not None:  # mse on class labels: one-hot targets of the output's width
-        with no_grad():
-            width = B.to_numpy(model(X[:1])).shape[-1]
-        loss_fn, targets = B.mse_loss, _one_hot(labels, width)
-    else:
-        loss_fn, targets = B.mse_loss, y
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        X_val, y_val = _check_data(*validation_data, where="validation_data: ")
+        if X_val.shape[1] != X.shape[1] or y_val.ndim != 1:
+            raise ValueError(
+                f"validation_data: X_val must have {X.shape[1]} features like X and y_val "
+                f"must be labels of shape (N,); got shapes {X_val.shape} and {y_val.shape}"
+            )
+    loss_fn, targets, labels = _prepare_targets(B, model, X, y, loss)
 
     rng = np.random.default_rng(seed)
     n = len(X)
@@ -150,7 +208,7 @@ def fit(
         history["accuracy"].append(correct / n if labels is not None else float("nan"))
         history["seconds"].append(time.perf_counter() - start)
         if validation_data is not None:
-            history["val_accuracy"].append(evaluate(model, *validation_data))
+            history["val_accuracy"].append(evaluate(model, X_val, y_val))
         if callback is not None:
             callback(epoch, history)
     return history
