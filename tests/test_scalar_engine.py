@@ -206,6 +206,10 @@ def test_no_grad_is_shared_with_the_top_level():
     assert no_grad is minigrad.no_grad
 
 
-def test_value_has_slots():
+def test_value_has_slots_but_a_writable_label():
+    v = Value(1.0)
     with pytest.raises(AttributeError):
-        Value(1.0).label = "x"
+        v.colour = "red"  # no per-node __dict__
+    assert v.label == ""
+    v.label = "x"
+    assert v.label == "x" and Value(2.0, label="a").label == "a"

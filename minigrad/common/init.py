@@ -11,7 +11,14 @@ import numpy as np
 
 
 def make_rng(seed):
-    """A ``numpy.random.Generator`` from a seed, ``None`` or an existing generator."""
+    """A ``numpy.random.Generator`` from a seed, ``None`` or an existing generator.
+
+    ``None`` seeds it from NumPy's global random state, as scikit-learn's
+    ``random_state=None`` does: fresh weights each time, and ``np.random.seed(n)`` (what
+    micrograd's demo calls) makes a whole script reproducible.
+    """
+    if seed is None:
+        seed = np.random.randint(0, 2**63 - 1, dtype=np.int64)  # noqa: NPY002 -- on purpose
     return np.random.default_rng(seed)
 
 

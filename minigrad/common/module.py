@@ -16,6 +16,7 @@ from minigrad.common.init import check_sizes, make_rng
 
 class ModuleBase:
     engine = None  # "scalar" or "tensor", set by each engine's Module
+    _node_per_number = False  # True in an engine whose parameters are one node per number
 
     # -- what a module holds -------------------------------------------------------------
     def _own_params(self):
@@ -26,10 +27,11 @@ class ModuleBase:
         """``[(name, module), ...]`` held by this module."""
         return []
 
-    def named_params(self, prefix=""):
+    def _named_params(self, prefix=""):
+        """``[(state_dict key, param), ...]``: a param is an engine's own weight holder."""
         out = [(prefix + name, p) for name, p in self._own_params()]
         for name, module in self._submodules():
-            out.extend(module.named_params(f"{prefix}{name}."))
+            out.extend(module._named_params(f"{prefix}{name}."))
         return out
 
     # -- engine hooks ---------------------------------------------------------------------
@@ -54,12 +56,29 @@ class ModuleBase:
         raise NotImplementedError
 
     # -- the public surface ---------------------------------------------------------------
+    def __call__(self, x):
+        return self.forward(x)
+
     def parameters(self):
         """All trainable nodes, layer by layer, weight (row by row) then bias."""
         nodes = []
-        for _, p in self.named_params():
+        for _, p in self._named_params():
             nodes.extend(self._param_nodes(p))
         return nodes
+
+    def named_parameters(self):
+        """``[(name, node), ...]`` in the order of ``parameters()``: the ``state_dict`` key
+        of a tensor, or the key and index of one number (``layers.0.weight[2, 5]``) in an
+        engine with one node per number."""
+        out = []
+        for name, p in self._named_params():
+            nodes = self._param_nodes(p)
+            if self._node_per_number:
+                index = np.ndindex(*self._param_shape(p))
+                out.extend((f"{name}[{', '.join(map(str, i))}]", n) for i, n in zip(index, nodes))
+            else:
+                out.extend((name, node) for node in nodes)
+        return out
 
     def zero_grad(self):
         for node in self.parameters():
@@ -67,11 +86,11 @@ class ModuleBase:
 
     def state_dict(self):
         """``{name: float64 ndarray copy}`` in PyTorch's Linear layout."""
-        return {name: self._param_data(p) for name, p in self.named_params()}
+        return {name: self._param_data(p) for name, p in self._named_params()}
 
     def grad_dict(self):
         """The gradients, under the same keys and shapes as ``state_dict()``."""
-        return {name: self._param_grad(p) for name, p in self.named_params()}
+        return {name: self._param_grad(p) for name, p in self._named_params()}
 
     def load_state_dict(self, state):
         """Load weights from a ``state_dict`` of either engine.
@@ -83,7 +102,7 @@ class ModuleBase:
         """
         if not hasattr(state, "keys"):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
-        params = dict(self.named_params())
+        params = dict(self._named_params())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         if missing:
@@ -115,10 +134,28 @@ class ModuleBase:
         renew_stamps(self.parameters())  # graphs built before this load are stale now
 
 
+def param_shapes(kind, nin, nout=None, nouts=None):
+    """``{state_dict key: shape}`` of a ``Neuron``, ``Layer`` or ``MLP`` (``kind``): the one
+    place that says how parameters are named and laid out (PyTorch's ``nn.Linear``)."""
+    if kind == "Neuron":
+        return {"weight": (1, nin), "bias": (1,)}
+    if kind == "Layer":
+        return {"weight": (nout, nin), "bias": (nout,)}
+    sizes = [nin, *nouts]
+    shapes = {}
+    for i in range(len(nouts)):
+        shapes[f"layers.{i}.weight"] = (sizes[i + 1], sizes[i])
+        shapes[f"layers.{i}.bias"] = (sizes[i + 1],)
+    return shapes
+
+
 class MLPBase:
-    """What ``MLP`` is in both engines: fully connected layers ``nin -> nouts[0] -> ... ->
-    nouts[-1]``, ``act`` on every hidden layer, the last layer linear, all drawn in order
-    from one seeded generator. An engine's ``MLP`` calls ``_build`` with its ``Layer``."""
+    """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``, ``act`` on every
+    hidden layer, the last layer linear, all drawn in order from one seeded generator
+    (``seed``; ``None`` draws from NumPy's global random state).
+
+    What ``MLP`` is in both engines: an engine's ``MLP`` calls ``_build`` with its ``Layer``.
+    """
 
     def _build(self, nin, nouts, act, seed, make_layer):
         check_activation(act)
@@ -134,7 +171,7 @@ class MLPBase:
         ]
 
     def _submodules(self):
-        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]
+        return [(f"layers.{i}", layer) for i, layer in enumerate(self.layers)]  # see param_shapes
 
     def forward(self, x):
         for layer in self.layers:

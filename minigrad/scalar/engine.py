@@ -28,12 +28,16 @@ def _as_float(x):
 
 
 class Value:
-    """A scalar node of the computation graph: ``.data``, ``.grad``, ``.backward()``."""
+    """A scalar node of the computation graph: ``.data``, ``.grad``, ``.backward()``.
 
-    __slots__ = ("data", "grad", "_prev", "_local", "_op", "_acc", "_id")
+    ``Value(data, label="")``: ``label`` (writable) names the node in drawings.
+    """
+
+    __slots__ = ("data", "grad", "_prev", "_local", "_op", "_acc", "_id", "_label")
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
+    engine = "scalar"
 
-    def __init__(self, data, _prev=(), _local=(), _op=""):
+    def __init__(self, data, _prev=(), _local=(), _op="", label=""):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
         if is_grad_enabled():
@@ -43,12 +47,32 @@ class Value:
             self._prev = self._local = ()
         self._op = _op
         self._id = next_id()
+        if label:
+            self.label = label
+
+    @property
+    def label(self):  # unset until written: no cost for the thousands of unlabelled nodes
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, text):
+        self._label = str(text)
 
     def __repr__(self):
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
     def item(self):
         return self.data
+
+    def __float__(self):
+        return self.data
+
+    def __format__(self, spec):
+        return format(self.data, spec) if spec else repr(self)
+
+    def detach(self):
+        """A new leaf with the same data, outside any graph (PyTorch's ``detach``)."""
+        return Value(self.data)
 
     def _zero_grad(self):
         self.grad = 0.0
@@ -135,7 +159,7 @@ class Value:
         instead of n - 1.
         """
         values = tuple(v if isinstance(v, Value) else Value(v) for v in values)
-        return _sum_node(values, (1.0,) * len(values))
+        return sum_node(values, (1.0,) * len(values))
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -175,9 +199,10 @@ class Value:
 _get_data = operator.attrgetter("data")
 
 
-def _sum_node(values, ones):
+def sum_node(values, ones):
     """The n-ary sum node behind ``Value.sum_of`` (``values``: a tuple of Values; ``ones``:
-    a tuple of as many 1.0, which a caller summing many rows of one width shares)."""
+    a tuple of as many 1.0, which a caller summing many rows of one width shares, as a
+    neuron does)."""
     return Value(sum(map(_get_data, values)), values, ones, "sum")
 
 

@@ -6,12 +6,14 @@ become one ``Value`` per number. A neuron computes ``act(w1*x1 + ... + wn*xn + b
 follow PyTorch's ``nn.Linear``: weight ``(nout, nin)``, bias ``(nout,)``.
 """
 
+import numbers
+
 import numpy as np
 
 from minigrad.common.checks import check_activation, check_width
 from minigrad.common.init import check_sizes, linear_init, make_rng
 from minigrad.common.module import MLPBase, ModuleBase
-from minigrad.scalar.engine import Value, _sum_node
+from minigrad.scalar.engine import Value, sum_node
 
 _ACT = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
 
@@ -25,6 +27,7 @@ class Module(ModuleBase):
     bias) or a list of such lists (a weight, one list per row)."""
 
     engine = "scalar"
+    _node_per_number = True
 
     @staticmethod
     def _param_data(p):
@@ -53,12 +56,12 @@ class Module(ModuleBase):
     def _param_nodes(p):
         return [v for row in p for v in row] if _nested(p) else list(p)
 
-    def __call__(self, x):
-        return self.forward(x)
-
 
 def _as_rows(x, nin):
-    """Return ``(rows, batched)``: the input as a list of rows of numbers or Values."""
+    """Return ``(rows, batched)``: the input as a list of rows of numbers or Values. A bare
+    Value or number is one sample of width 1 (what a one-output layer hands the next)."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
     if isinstance(x, np.ndarray):
         if x.ndim not in (1, 2):
             raise ValueError(f"input must be 1-D or 2-D, got shape {x.shape}")
@@ -94,7 +97,7 @@ class Neuron(Module):
     def _forward_row(self, row):
         terms = [w * x for w, x in zip(self.w, row)]
         terms.append(self.b)
-        out = _sum_node(tuple(terms), self._ones)
+        out = sum_node(tuple(terms), self._ones)
         return out if self._act is None else self._act(out)
 
     def forward(self, x):
@@ -107,8 +110,9 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons on the same input. A 1-D input gives a list of ``nout`` Values
-    (always a list, even for ``nout == 1``); a 2-D input gives N such lists."""
+    """``nout`` neurons on the same input. A 1-D input gives a list of ``nout`` Values, or
+    for ``nout == 1`` that one Value itself (as micrograd's ``Layer`` does); a 2-D input
+    gives N lists of ``nout`` Values."""
 
     def __init__(self, nin, nout, act="linear", seed=None):
         check_activation(act)
@@ -125,15 +129,16 @@ class Layer(Module):
     def forward(self, x):
         rows, batched = _as_rows(x, self.nin)
         outs = [[n._forward_row(row) for n in self.neurons] for row in rows]
-        return outs if batched else outs[0]
+        if batched:
+            return outs
+        return outs[0][0] if self.nout == 1 else outs[0]
 
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
 
 
 class MLP(MLPBase, Module):
-    """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``; ``act`` on every
-    hidden layer, the last layer linear. One seeded generator draws all layers in order."""
+    __doc__ = MLPBase.__doc__ + "\n    One sample with one output gives that Value itself.\n"
 
     def __init__(self, nin, nouts, act="relu", seed=None):
         self._build(nin, nouts, act, seed, Layer)

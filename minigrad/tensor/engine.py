@@ -74,10 +74,21 @@ class Tensor:
     before any backward.
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_prev", "_backward", "_op", "_acc", "_id")
+    __slots__ = (
+        "data",
+        "_grad",
+        "requires_grad",
+        "_prev",
+        "_backward",
+        "_op",
+        "_acc",
+        "_id",
+        "_label",
+    )
     __array_ufunc__ = None  # NumPy arrays and scalars defer to our reflected operators
+    engine = "tensor"
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data, requires_grad=False, dtype=None, label=""):
         self.data = _array(data, dtype)  # a copy, as torch.tensor(data) makes
         self._grad = None
         self.requires_grad = bool(requires_grad)
@@ -85,6 +96,8 @@ class Tensor:
         self._backward = None
         self._op = ""
         self._id = next_id()
+        if label:
+            self.label = label
 
     @staticmethod
     def _make(data, parents, backward, op):
@@ -108,6 +121,14 @@ class Tensor:
         return out
 
     # -- plain attributes -----------------------------------------------------------------
+    @property
+    def label(self):  # unset until written, as in the scalar engine
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, text):
+        self._label = str(text)
+
     @property
     def grad(self):
         if self._grad is None:
@@ -145,6 +166,20 @@ class Tensor:
 
     def numpy(self):
         return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __format__(self, spec):
+        return format(self.item(), spec) if spec else repr(self)
+
+    def detach(self):
+        """A new leaf with the same data (a copy), outside any graph (PyTorch's ``detach``
+        shares the data; a copy keeps an optimizer from writing through it)."""
+        return Tensor(self.data)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -321,7 +356,8 @@ class Tensor:
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, *, dim=None):
+        axis = _axis(axis, dim)
         shape = self.data.shape
 
         def backward(g):  # d(sum x)/dx_i = 1: spread g back over the summed axes
@@ -331,7 +367,8 @@ class Tensor:
 
         return Tensor._make(self.data.sum(axis=axis, keepdims=keepdims), (self,), backward, "sum")
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, *, dim=None):
+        axis = _axis(axis, dim)
         n = (
             self.data.size
             if axis is None
@@ -339,7 +376,8 @@ class Tensor:
         )
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, *, dim=None):
+        axis = _axis(axis, dim)
         x = self.data
         m = x.max(axis=axis, keepdims=True)
 
@@ -441,6 +479,15 @@ class Tensor:
                         raise stale_graph_error()
                     if parent.requires_grad and pg is not None:
                         parent._acc = pg if parent._acc is None else parent._acc + pg
+
+
+def _axis(axis, dim):
+    """PyTorch's ``dim=`` is NumPy's ``axis=``: either may be given, not both."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError("give axis= or dim=, not both")
+    return dim
 
 
 def _lift(x, like):

@@ -49,9 +49,6 @@ class Module(ModuleBase):
     def _param_nodes(p):
         return [p]
 
-    def __call__(self, x):
-        return self.forward(x)
-
 
 def _as_input(x, nin, dtype):
     if type(x) is np.ndarray and x.dtype == dtype:  # the common case, without copies
@@ -66,13 +63,15 @@ def _as_input(x, nin, dtype):
     return x
 
 
-class Layer(Module):
-    """``act(x @ weight.T + bias)``: ``(N, nin) -> (N, nout)``, ``(nin,) -> (nout,)``."""
+class _Dense(Module):
+    """What ``Layer`` and ``Neuron`` share: ``act(x @ weight.T + bias)`` as one fused
+    ``linear`` node and its activation. (They are siblings, as in the scalar engine, where
+    a ``Layer`` holds ``Neuron``s: neither is a kind of the other.)"""
 
-    def __init__(self, nin, nout, act="linear", seed=None, dtype=np.float64):
+    def _init(self, nin, nout, act, seed, dtype):
         self.act = check_activation(act)
         check_sizes(nin, nout)
-        self.nin, self.nout = nin, nout
+        self.nin = nin
         self.dtype = _check_dtype(dtype)
         weight, bias = linear_init(nin, nout, make_rng(seed))
         self.weight = Tensor(weight, requires_grad=True, dtype=self.dtype)
@@ -86,15 +85,23 @@ class Layer(Module):
         out = linear(_as_input(x, self.nin, self.dtype), self.weight, self.bias)
         return out if self._act is None else self._act(out)
 
+
+class Layer(_Dense):
+    """``act(x @ weight.T + bias)``: ``(N, nin) -> (N, nout)``, ``(nin,) -> (nout,)``."""
+
+    def __init__(self, nin, nout, act="linear", seed=None, dtype=np.float64):
+        self._init(nin, nout, act, seed, dtype)
+        self.nout = nout
+
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
 
 
-class Neuron(Layer):
+class Neuron(_Dense):
     """One unit, ``act(w . x + b)``: ``(nin,) -> ()``, ``(N, nin) -> (N,)``."""
 
     def __init__(self, nin, act="linear", seed=None, dtype=np.float64):
-        super().__init__(nin, 1, act, seed, dtype)
+        self._init(nin, 1, act, seed, dtype)
 
     def forward(self, x):
         out = super().forward(x)
@@ -105,8 +112,7 @@ class Neuron(Layer):
 
 
 class MLP(MLPBase, Module):
-    """Fully connected layers ``nin -> nouts[0] -> ... -> nouts[-1]``; ``act`` on every
-    hidden layer, the last layer linear. One seeded generator draws all layers in order."""
+    __doc__ = MLPBase.__doc__
 
     def __init__(self, nin, nouts, act="relu", seed=None, dtype=np.float64):
         self.dtype = _check_dtype(dtype)

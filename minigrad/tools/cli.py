@@ -335,7 +335,7 @@ def example_graph(backend, mlp=False):
     B = minigrad.backend(backend)
     if mlp:
         model = B.MLP(2, [2, 1], act="tanh", seed=0)
-        loss = B.mse_loss(model([2.0, -1.0]), [1.0])
+        loss = B.mse_loss(model([[2.0, -1.0]]), [[1.0]])  # a batch of one: (1, 1) in both
         loss.backward()
         return loss
     if backend == "scalar":

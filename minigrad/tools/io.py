@@ -35,6 +35,7 @@ import zlib
 import numpy as np
 
 from minigrad.common.checks import ACTIVATIONS
+from minigrad.common.module import param_shapes
 from minigrad.registry import BACKENDS, backend_of
 from minigrad.registry import backend as get_backend
 
@@ -82,43 +83,34 @@ class ModelFileError(ValueError):
 
 def architecture(model):
     """The JSON-able description of ``model`` that ``load`` rebuilds it from."""
-    if getattr(model, "engine", None) not in BACKENDS:
+    # The nearest of the engine's own MLP / Layer / Neuron classes in the model's ancestry
+    # (a user's subclass of MLP saves as an MLP).
+    B = backend_of(model) if getattr(model, "engine", None) in BACKENDS else None
+    kind = next(
+        (
+            c.__name__
+            for c in type(model).__mro__
+            if B is not None and c.__name__ in CLASSES and getattr(B, c.__name__) is c
+        ),
+        None,
+    )
+    if kind is None:
         raise TypeError(
             f"save: can save an MLP, Layer or Neuron of either engine, got {type(model).__name__}"
         )
-    B = backend_of(model)
-    if isinstance(model, B.Neuron):  # before Layer: the tensor engine's Neuron is a Layer
-        arch = {"class": "Neuron", "nin": int(model.nin), "act": model.act}
-    elif isinstance(model, B.Layer):
-        arch = {"class": "Layer", "nin": int(model.nin), "nout": int(model.nout), "act": model.act}
-    elif isinstance(model, B.MLP):
-        arch = {
-            "class": "MLP",
-            "nin": int(model.nin),
-            "nouts": [int(n) for n in model.nouts],
-            "act": model.act,
-        }
-    else:
-        raise TypeError(
-            f"save: can save an MLP, Layer or Neuron of either engine, got {type(model).__name__}"
-        )
+    arch = {"class": kind, "nin": int(model.nin)}
+    if kind == "Layer":
+        arch["nout"] = int(model.nout)
+    elif kind == "MLP":
+        arch["nouts"] = [int(n) for n in model.nouts]
+    arch["act"] = model.act
     dtype = np.dtype(getattr(model, "dtype", np.float64)).name
-    engine = B.__name__.rsplit(".", 1)[-1]
-    return {"format": FORMAT, "version": VERSION, **arch, "engine": engine, "dtype": dtype}
+    return {"format": FORMAT, "version": VERSION, **arch, "engine": model.engine, "dtype": dtype}
 
 
 def _expected_shapes(arch):
-    """``{state_dict key: shape}`` of the model ``arch`` describes (PyTorch's Linear layout)."""
-    if arch["class"] == "Neuron":
-        return {"weight": (1, arch["nin"]), "bias": (1,)}
-    if arch["class"] == "Layer":
-        return {"weight": (arch["nout"], arch["nin"]), "bias": (arch["nout"],)}
-    sizes = [arch["nin"], *arch["nouts"]]
-    shapes = {}
-    for i in range(len(arch["nouts"])):
-        shapes[f"layers.{i}.weight"] = (sizes[i + 1], sizes[i])
-        shapes[f"layers.{i}.bias"] = (sizes[i + 1],)
-    return shapes
+    """``{state_dict key: shape}`` of the model ``arch`` describes."""
+    return param_shapes(arch["class"], arch["nin"], arch.get("nout"), arch.get("nouts"))
 
 
 def _is_int(x):
