@@ -9,33 +9,9 @@ import pytest
 
 from minigrad import scalar, tensor
 from minigrad.tools.training import predict, train_step
+from tests.ops import ops
 
 RTOL, ATOL = 1e-10, 1e-12
-
-# op name -> (function of nodes, input domain); the same function drives both engines.
-UNARY = {
-    "neg": (lambda a: -a, (-2, 2)),
-    "exp": (lambda a: a.exp(), (-2, 2)),
-    "log": (lambda a: a.log(), (0.1, 3)),
-    "tanh": (lambda a: a.tanh(), (-3, 3)),
-    "relu": (lambda a: a.relu(), (-2, 2)),
-    "sigmoid": (lambda a: a.sigmoid(), (-5, 5)),
-    "pow_number": (lambda a: a**3, (-2, 2)),
-    "pow_fraction": (lambda a: a**1.5, (0.1, 3)),
-    "number_pow": (lambda a: 3.0**a, (-2, 2)),
-    "add_number": (lambda a: a + 0.7, (-2, 2)),
-    "number_sub": (lambda a: 0.7 - a, (-2, 2)),
-    "mul_number": (lambda a: a * -1.3, (-2, 2)),
-    "number_div": (lambda a: 2.0 / a, (0.5, 3)),
-}
-BINARY = {
-    "add": (lambda a, b: a + b, (-2, 2)),
-    "sub": (lambda a, b: a - b, (-2, 2)),
-    "mul": (lambda a, b: a * b, (-2, 2)),
-    "div": (lambda a, b: a / b, (0.5, 3)),
-    "pow": (lambda a, b: a**b, (0.5, 2)),
-}
-SHAPES = [((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 2)), ((3, 1), (3, 4))]
 
 
 def scalar_elementwise(fn, arrays, upstream):
@@ -69,22 +45,20 @@ def check_op(fn, arrays, upstream):
         np.testing.assert_allclose(s, t, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
-def test_unary_ops_agree(name):
-    fn, (lo, hi) = UNARY[name]
-    rng = np.random.default_rng(hash(name) % 2**32)
-    x = rng.uniform(lo, hi, size=(3, 4))
-    check_op(fn, [x], rng.normal(size=(3, 4)))
+CASES = [
+    pytest.param(op, shapes, id=f"{op.name}-{shapes}")
+    for op in ops("both", elementwise=True)
+    for shapes in op.shapes
+]
 
 
-@pytest.mark.parametrize("shapes", SHAPES, ids=str)
-@pytest.mark.parametrize("name", sorted(BINARY))
-def test_binary_ops_agree_with_broadcasting(name, shapes):
-    fn, (lo, hi) = BINARY[name]
-    rng = np.random.default_rng(len(name))
-    a, b = (rng.uniform(lo, hi, size=s) for s in shapes)
-    out_shape = np.broadcast_shapes(*shapes)
-    check_op(fn, [a, b], rng.normal(size=out_shape))
+@pytest.mark.parametrize("op, shapes", CASES)
+def test_elementwise_ops_agree(op, shapes):
+    """Every elementwise op of the table (tests/ops.py), broadcast shapes included."""
+    lo, hi = op.domain
+    rng = np.random.default_rng(sum(map(ord, op.name)) + len(shapes[0]))
+    arrays = [rng.uniform(lo, hi, size=s) for s in shapes]
+    check_op(op.fn, arrays, rng.normal(size=np.broadcast_shapes(*shapes)))
 
 
 def test_matmul_and_reductions_agree_with_scalar_sums():

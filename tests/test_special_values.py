@@ -33,6 +33,7 @@ from functools import cache
 import pytest
 
 import minigrad
+from tests.ops import negative_base_to_fraction, ops
 
 inf, nan = math.inf, math.nan
 VALUES = (0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-300, -1e-300, 1e300, -1e300, inf, -inf, nan)
@@ -43,41 +44,16 @@ TORCH_RTOL = 1e-13
 # ...186 in Python and PyTorch). Every nan, inf, zero and sign must match exactly.
 ENGINE_RTOL = 4.5e-16
 
-UNARY = {
-    "neg": lambda a: -a,
-    "exp": lambda a: a.exp(),
-    "log": lambda a: a.log(),
-    "tanh": lambda a: a.tanh(),
-    "relu": lambda a: a.relu(),
-    "sigmoid": lambda a: a.sigmoid(),
-}
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
-OPS = {**UNARY, **BINARY}
-
-
-def _finite_negative_to_fraction(base, exponent):
-    return (
-        math.isfinite(base)
-        and base < 0
-        and math.isfinite(exponent)
-        and not float(exponent).is_integer()
-    )
+# The grid's ops: every elementwise op of both engines in the table (tests/ops.py) except
+# those with a plain number baked in (the grid pairs binary ops with plain numbers itself).
+GRID_OPS = {op.name: op for op in ops("both", elementwise=True, with_number=False)}
 
 
 def contract_error(op, args):
     """True where the contract makes ``op`` at ``args`` (the input numbers, in order)
     raise ``ValueError``."""
-    if op == "log":
-        return args[0] <= 0  # False for nan
-    if op == "pow":
-        return _finite_negative_to_fraction(*args)
-    return False
+    raises = GRID_OPS[op].raises
+    return raises is not None and bool(raises(*args))
 
 
 # Where minigrad deliberately differs from PyTorch float64: name -> (applies to (op, args),
@@ -90,7 +66,7 @@ DELIBERATE_DEVIATIONS = {
         "the contract makes it an error where it happens",
     ),
     "negative finite base to a finite non-integer power raises ValueError": (
-        lambda op, args: op == "pow" and _finite_negative_to_fraction(*args),
+        lambda op, args: op == "pow" and negative_base_to_fraction(*args),
         lambda t, args: math.isnan(t.value),
         "not a real number: PyTorch returns nan, the contract makes it an error where it happens",
     ),
@@ -127,7 +103,7 @@ Case = namedtuple("Case", "op nodes args")  # nodes: which operands are nodes (t
 
 
 def cases(op):
-    if op in UNARY:
+    if GRID_OPS[op].arity == 1:
         return [Case(op, (True,), (x,)) for x in VALUES]
     grid = [Case(op, (True, True), (x, y)) for x in VALUES for y in VALUES]
     grid += [Case(op, (True, False), (x, y)) for x in NUMBERS for y in NUMBERS]
@@ -162,7 +138,8 @@ def run(engine, case):
         warnings.simplefilter("always")
         try:
             operands = [leaf(engine, x) if node else x for node, x in zip(case.nodes, case.args)]
-            out = OPS[case.op](*operands)
+            op = GRID_OPS[case.op]
+            out = (op.torch_fn if engine == "torch" else op.fn)(*operands)
             out.backward()
             grads = tuple(float(o.grad) for o, node in zip(operands, case.nodes) if node)
             value, error = float(out.data if engine != "torch" else out.item()), None
@@ -268,27 +245,27 @@ def report(title, found):
 # -- the tests --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op", list(OPS))
+@pytest.mark.parametrize("op", list(GRID_OPS))
 @pytest.mark.parametrize("engine", minigrad.BACKENDS)
 def test_only_the_contract_errors_are_raised(engine, op):
     found = error_failures(engine, op)
     assert not found, report(f"{engine} {op}: unexpected or missing errors", found)
 
 
-@pytest.mark.parametrize("op", list(OPS))
+@pytest.mark.parametrize("op", list(GRID_OPS))
 @pytest.mark.parametrize("engine", minigrad.BACKENDS)
 def test_no_warnings_are_printed(engine, op):
     found = warning_failures(engine, op)
     assert not found, report(f"{engine} {op}: warnings", found)
 
 
-@pytest.mark.parametrize("op", list(OPS))
+@pytest.mark.parametrize("op", list(GRID_OPS))
 def test_engines_give_identical_values_and_gradients(op):
     found = disagreements(op)
     assert not found, report(f"{op}: scalar and tensor engines disagree", found)
 
 
-@pytest.mark.parametrize("op", list(OPS))
+@pytest.mark.parametrize("op", list(GRID_OPS))
 @pytest.mark.parametrize("engine", minigrad.BACKENDS)
 def test_values_and_gradients_equal_pytorch_float64(engine, op):
     pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad[oracle]'")
@@ -310,14 +287,14 @@ def test_the_grid_covers_the_cases_issue_8_names():
 
 if __name__ == "__main__":  # the full list of failures, for a human
     for engine in minigrad.BACKENDS:
-        for op in OPS:
+        for op in GRID_OPS:
             for title, found in (
                 (f"{engine} {op}: unexpected or missing errors", error_failures(engine, op)),
                 (f"{engine} {op}: warnings", warning_failures(engine, op)),
             ):
                 if found:
                     print(report(title, found))
-    for op in OPS:
+    for op in GRID_OPS:
         if found := disagreements(op):
             print(report(f"{op}: scalar and tensor engines disagree", found))
     try:
@@ -326,6 +303,6 @@ if __name__ == "__main__":  # the full list of failures, for a human
         print("torch not installed: PyTorch comparison skipped")
     else:
         for engine in minigrad.BACKENDS:
-            for op in OPS:
+            for op in GRID_OPS:
                 if found := torch_failures(engine, op):
                     print(report(f"{engine} {op}: differs from PyTorch float64", found))

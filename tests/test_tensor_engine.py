@@ -6,6 +6,7 @@ import pytest
 import minigrad
 from minigrad import gradcheck
 from minigrad.tensor import MLP, SGD, Adam, Tensor, cross_entropy_loss, linear, no_grad
+from tests.ops import ops
 
 rng = np.random.default_rng(0)
 
@@ -20,57 +21,20 @@ def weighted_sum(out):
     return (out * w).sum()
 
 
-UNARY = {
-    "neg": (lambda a: -a, {}),
-    "exp": (lambda a: a.exp(), {}),
-    "log": (lambda a: a.log(), {"low": 0.2, "high": 2.0}),
-    "tanh": (lambda a: a.tanh(), {}),
-    "relu": (lambda a: a.relu(), {}),
-    "sigmoid": (lambda a: a.sigmoid(), {}),
-    "pow_number": (lambda a: a**3, {}),
-    "pow_fraction": (lambda a: a**0.5, {"low": 0.2, "high": 2.0}),
-    "number_pow": (lambda a: 2**a, {}),
-    "number_sub": (lambda a: 1.5 - a, {}),
-    "number_div": (lambda a: 2.0 / a, {"low": 0.5, "high": 2.0}),
-    "sum": (lambda a: a.sum(), {}),
-    "sum_axis": (lambda a: a.sum(axis=0), {}),
-    "sum_keepdims": (lambda a: a.sum(axis=1, keepdims=True), {}),
-    "mean": (lambda a: a.mean(axis=1), {}),
-    "max": (lambda a: a.max(), {}),
-    "max_axis": (lambda a: a.max(axis=0, keepdims=True), {}),
-    "reshape": (lambda a: a.reshape(6, 2), {}),
-    "transpose": (lambda a: a.T, {}),
-    "getitem_slice": (lambda a: a[1:, ::2], {}),
-    "getitem_array": (lambda a: a[np.array([0, 2, 0])], {}),
-}
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
+CASES = [
+    pytest.param(op, shapes, id=f"{op.name}-{shapes}")
+    for op in ops("tensor")
+    for shapes in op.shapes
+]
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
-def test_unary_op_gradient_matches_finite_differences(name):
-    fn, bounds = UNARY[name]
-    assert gradcheck(lambda a: weighted_sum(fn(a)), [T(3, 4, **bounds)])
-
-
-@pytest.mark.parametrize("name", sorted(BINARY))
-@pytest.mark.parametrize(
-    "shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (2, 3))]
-)
-def test_binary_op_gradient_with_broadcasting(name, shapes):
-    a, b = T(*shapes[0], low=0.5, high=2.0), T(*shapes[1], low=0.5, high=2.0)
-    assert gradcheck(lambda a, b: weighted_sum(BINARY[name](a, b)), [a, b])
-
-
-@pytest.mark.parametrize("shapes", [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,))])
-def test_matmul_gradient(shapes):
-    a, b = T(*shapes[0]), T(*shapes[1])
-    assert gradcheck(lambda a, b: weighted_sum(a @ b), [a, b])
+@pytest.mark.parametrize("op, shapes", CASES)
+def test_op_gradient_matches_finite_differences(op, shapes):
+    """Every op of the table (tests/ops.py), on random inputs from its domain, with
+    broadcasting for the binary ones."""
+    lo, hi = op.domain
+    inputs = [T(*shape, low=lo, high=hi) for shape in shapes]
+    assert gradcheck(lambda *xs: weighted_sum(op.fn(*xs)), inputs)
 
 
 def test_fused_linear_equals_plain_ops():

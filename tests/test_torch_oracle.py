@@ -6,8 +6,9 @@ Needs the ``oracle`` extra (torch); skipped cleanly without it. CI installs it.
 import numpy as np
 import pytest
 
+import minigrad
 from tests.conftest import grad_of, leaf
-from tests.test_equivalence import BINARY, UNARY
+from tests.ops import OPS
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -36,17 +37,28 @@ def torch_op(fn, arrays):
     return out.detach().numpy(), [l.grad.numpy() for l in leaves]
 
 
-@pytest.mark.parametrize("name", sorted(UNARY) + sorted(BINARY))
-def test_ops_agree_with_torch(B, name):
-    fn, (lo, hi) = UNARY[name] if name in UNARY else BINARY[name]
+@pytest.mark.parametrize(
+    "engine, op",
+    [
+        pytest.param(engine, op, id=f"{engine}-{op.name}")
+        for engine in minigrad.BACKENDS
+        for op in OPS
+        if engine in op.engines and op.torch_fn is not None
+    ],
+)
+def test_ops_agree_with_torch(engine, op):
+    """Every op of the table (tests/ops.py), in each engine that has it, on each of its
+    input shapes."""
+    B = minigrad.backend(engine)
+    lo, hi = op.domain
     rng = np.random.default_rng(7)
-    shapes = [(3, 4)] if name in UNARY else [(3, 4), (4,)]
-    arrays = [rng.uniform(lo, hi, size=s) for s in shapes]
-    values, grads = engine_op(B, fn, arrays)
-    t_values, t_grads = torch_op(fn, arrays)
-    np.testing.assert_allclose(values, t_values, rtol=RTOL, atol=ATOL)
-    for g, tg in zip(grads, t_grads):
-        np.testing.assert_allclose(g, tg, rtol=RTOL, atol=ATOL)
+    for shapes in op.shapes:
+        arrays = [rng.uniform(lo, hi, size=s) for s in shapes]
+        values, grads = engine_op(B, op.fn, arrays)
+        t_values, t_grads = torch_op(op.torch_fn, arrays)
+        np.testing.assert_allclose(values, t_values, rtol=RTOL, atol=ATOL, err_msg=shapes)
+        for g, tg in zip(grads, t_grads):
+            np.testing.assert_allclose(g, tg, rtol=RTOL, atol=ATOL, err_msg=shapes)
 
 
 def torch_mlp(model, act):
