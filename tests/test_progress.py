@@ -50,7 +50,7 @@ def test_a_kernel_without_ipywidgets_gets_the_text_bar_and_no_warning(
 
 
 def test_a_kernel_with_ipywidgets_gets_the_widget(monkeypatch):
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets", reason="the widget needs ipywidgets: pip install ipywidgets")
     monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", types.ModuleType("ipykernel.zmqshell"))
     from tqdm.notebook import tqdm as notebook_tqdm
 
