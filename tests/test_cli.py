@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.tools.cli import main
+from minigrad.tools.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--limit", "200", "--epochs", "2", "--no-progress", "--hidden", "16"]
@@ -218,3 +218,251 @@ def test_console_script(tmp_path):
         capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+# -- issue 10: a user's mistake or a diverging run never prints a traceback --------------------
+
+DIVERGED = "training diverged: non-finite loss at epoch 1, step {} of 43; try a smaller --lr\n"
+
+
+@pytest.mark.parametrize(
+    "argv, step",
+    [(["--lr", "1e300"], 2), (["--act", "linear", "--lr", "1"], 16)],
+    ids=["lr 1e300", "linear lr 1"],
+)
+def test_a_diverging_run_ends_with_one_line_and_exit_1(capsys, argv, step):
+    code, out, err = run(capsys, "train", *argv, "--no-progress")
+    assert code == 1
+    assert err == DIVERGED.format(step)  # NumPy's overflow warnings included: none
+    assert out.startswith("minigrad train: tensor engine")  # what it did before, on stdout
+
+
+def test_a_diverging_run_with_a_progress_bar_still_ends_with_that_line(capsys):
+    code, out, err = run(capsys, "train", "--lr", "1e300")
+    assert code == 1
+    assert err.endswith("\n" + DIVERGED.format(2)) and "Traceback" not in err
+
+
+def test_a_diverging_scalar_run(capsys):
+    code, out, err = run(capsys, "train", "--backend", "scalar", "--limit", "64", "--hidden", "4",
+                         "--lr", "1e300", "--no-progress")  # fmt: skip
+    assert code == 1
+    assert err == "training diverged: non-finite loss at epoch 1, step 2 of 2; try a smaller --lr\n"
+
+
+def test_a_diverging_compare(capsys):
+    code, out, err = run(capsys, "compare", "--lr", "1e300", "--steps", "3", "--hidden", "8")
+    assert code == 1
+    assert re.fullmatch(r"training diverged: non-finite loss at step [23] of 3 \((scalar|tensor) "
+                        r"engine\); try a smaller --lr\n", err)  # fmt: skip
+
+
+def test_running_out_of_memory_is_one_line_and_exit_1(capsys, monkeypatch):
+    def fit(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(minigrad, "fit", fit)
+    code, out, err = run(capsys, "train", *SMALL)
+    assert code == 1
+    assert err == "out of memory: try a smaller --hidden or --batch-size\n"
+
+
+@pytest.mark.parametrize(
+    "argv, text",
+    [
+        (
+            ["train", "--hidden", "1000000", "1000000"],
+            "MLP(64, [1000000, 1000000, 10]) has 1,000,076,000,010 parameters",
+        ),
+        (
+            ["compare", "--hidden", "100000", "100000"],
+            "MLP(64, [100000, 100000, 10]) has 10,007,600,010 parameters",
+        ),
+    ],  # fmt: skip
+    ids=["train", "compare"],
+)
+def test_a_network_too_big_for_memory_is_refused_up_front(capsys, tmp_path, argv, text):
+    save = tmp_path / "m.npz"
+    extra = ["--save", str(save)] if argv[0] == "train" else []
+    code, out, err = run(capsys, *argv, *extra)
+    assert code == 2 and out == ""
+    last = err.splitlines()[-1]
+    assert re.fullmatch(
+        rf"minigrad {argv[0]}: error: argument --hidden: {re.escape(text)}; training it would "
+        r"need about [\d.]+ [KMGTP]iB of memory, [\d.]+ [KMGTP]?i?B(ytes)? available",
+        last,
+    ), last
+    assert not save.exists()  # the check that --save is writable left no file behind
+
+
+def test_the_memory_estimate_covers_what_a_step_takes(digits):
+    """training_memory's figure is at least what one step really holds (tracemalloc sees
+    NumPy's buffers too) and, for the scalar engine, whose cost is all graph, not far above."""
+    import tracemalloc
+
+    from minigrad.tools.cli import training_memory
+
+    X, _, y, _ = digits
+    for backend in minigrad.BACKENDS:
+        B = minigrad.backend(backend)
+        tracemalloc.start()
+        try:
+            model = B.MLP(64, [16, 10], seed=0)
+            optimizer = B.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            B.cross_entropy_loss(model(X[:8]), y[:8]).backward()
+            optimizer.step()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        estimate = training_memory(backend, [64, 16, 10], 8)
+        assert peak <= estimate, (backend, peak, estimate)
+        if backend == "scalar":
+            assert estimate < 3 * peak, (peak, estimate)
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory this process cannot create files in: a read-only one, or for root (whom
+    permissions do not stop) a directory of Linux's sysfs."""
+    if os.name == "posix" and os.geteuid() != 0:
+        path = tmp_path / "read-only"
+        path.mkdir(mode=0o500)
+        yield path
+        path.chmod(0o700)
+        return
+    try:
+        open("/sys/minigrad-probe.npz", "ab").close()
+    except OSError:
+        yield Path("/sys")
+        return
+    pytest.skip("no directory here that this user cannot write")
+
+
+@pytest.mark.parametrize("option", ["--save", "--plot"])
+def test_an_unwritable_output_path_is_refused_before_training(capsys, unwritable_dir, option):
+    code, out, err = run(capsys, "train", *SMALL, option, str(unwritable_dir / "out.png"))
+    assert code == 2
+    assert out == ""  # refused before any work
+    assert err.splitlines()[-1].startswith(f"minigrad train: error: argument {option}: cannot "
+                                           f"write '{unwritable_dir / 'out.png'}': ")  # fmt: skip
+
+
+def test_the_writability_probe_leaves_an_existing_file_alone(capsys, tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"keep me")
+    code, out, err = run(capsys, "train", *SMALL, "--save", str(path), "--hidden", "10000000",
+                         "10000000")  # fmt: skip
+    assert code == 2
+    assert path.read_bytes() == b"keep me"
+
+
+def test_adam_without_lr_uses_1e_3(capsys, monkeypatch):
+    seen = {}
+    real_fit = minigrad.fit
+
+    def fit(model, optimizer, *args, **kwargs):
+        seen["lr"] = optimizer.lr
+        return real_fit(model, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(minigrad, "fit", fit)
+    code, out, err = run(capsys, "train", *SMALL, "--optimizer", "adam")
+    assert code == 0, err
+    assert seen["lr"] == 1e-3 and "Adam(lr=0.001, weight_decay=0)" in out.splitlines()[0]
+    code, out, err = run(capsys, "train", *SMALL)  # SGD keeps its tuned 0.1
+    assert seen["lr"] == 0.1 and "SGD(lr=0.1, " in out.splitlines()[0]
+    code, out, err = run(capsys, "compare", "--steps", "1", "--hidden", "4", "--optimizer", "adam")
+    assert code == 0 and "Adam(lr=0.001, weight_decay=0)" in out.splitlines()[0]
+
+
+def help_entries(text):
+    """Option name -> its help text, from the options section of argparse's help."""
+    section = text.split("\noptions:\n", 1)[1]
+    entries = re.split(r"^  (?=-)", section, flags=re.M)[1:]
+    return {e.split()[0].rstrip(","): " ".join(e.split()) for e in entries}
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_help_shows_every_default(capsys, command):
+    code, out, err = run(capsys, command, "-h")
+    assert code == 0
+    entries = help_entries(out)
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    options = [a.option_strings[0] for a in subparsers.choices[command]._actions]
+    assert sorted(entries) == sorted(options) and len(options) >= 8
+    for option, entry in entries.items():
+        if option != "-h":
+            assert "default: " in entry and "None" not in entry, entry
+    assert "hidden layer widths (default: " in entries["--hidden"]
+    assert "(default: 0.1 for sgd, 0.001 for adam)" in entries["--lr"]
+
+
+def test_options_without_a_command_run_train(capsys):
+    code, out, err = run(capsys, "--epochs", "1", "--limit", "50", "--hidden", "4", "--no-progress")
+    assert code == 0, err
+    assert out.startswith("minigrad train: ") and ", 1 epochs, " in out
+    assert ACCURACY_LINE.match(out.strip().splitlines()[-1])
+    code, out, err = run(capsys, "--frobnicate")
+    assert code == 2 and err.splitlines()[-1] == (
+        "minigrad: error: unrecognized arguments: --frobnicate"
+    )
+    code, out, err = run(capsys, "-h")  # still the program's own help
+    assert code == 0 and "COMMAND" in out and "--version" in out
+
+
+def test_plot_says_test_for_the_test_set(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    legends = []
+    savefig = Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        for ax in fig.axes:
+            if ax.get_legend() is not None:
+                legends.append([t.get_text() for t in ax.get_legend().get_texts()])
+        return savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    code, out, err = run(capsys, "train", *SMALL, "--plot", str(tmp_path / "c.png"))
+    assert code == 0, err
+    assert legends == [["train", "test"]]
+    assert "test accuracy" in out  # the word the command line uses for the same numbers
+
+
+# -- a closed stdout (`minigrad train | head -1`) -------------------------------------------------
+
+
+def test_stdout_closed_before_the_first_line_exits_quietly(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: the first write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "minigrad", "train", *SMALL],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+            cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""  # no traceback, no usage message, no "Exception ignored"
+    assert result.returncode == 141  # what a shell reports for a program SIGPIPE stopped
+
+
+def test_head_1_exits_quietly(tmp_path):
+    # 2000 epoch lines are far more than a pipe buffers (64 KiB on Linux), so the program is
+    # certain to write again after the reader has gone.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minigrad", "train", "--limit", "32", "--hidden", "4",
+         "--epochs", "2000", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    finally:
+        proc.kill()
+    assert first.startswith("minigrad train: tensor engine")
+    assert err == ""
+    assert code == 141

@@ -21,12 +21,14 @@ def _series(history, key):
         raise ValueError(f"plot_history: history[{key!r}] must be a list of numbers") from None
 
 
-def plot_history(history, path, title=None):
+def plot_history(history, path, title=None, val_label="validation"):
     """Plot the training loss and the accuracy per epoch from ``history`` to a PNG at ``path``.
 
     ``history`` is the dict ``minigrad.fit`` returns: ``"loss"`` and ``"accuracy"`` lists,
     optionally ``"val_accuracy"``, one entry per epoch. The left panel shows the loss, the
-    right one the training (and validation) accuracy. The file is written to exactly
+    right one the training (and validation) accuracy; ``val_label`` names the
+    ``"val_accuracy"`` curve in the legend (``"test"`` when ``fit`` was given the test set as
+    its ``validation_data``, as ``minigrad train`` does). The file is written to exactly
     ``path``. Returns ``path``.
     """
     if not hasattr(history, "get"):
@@ -35,7 +37,7 @@ def plot_history(history, path, title=None):
     if not loss:
         raise ValueError("plot_history: history has no 'loss' entries (train at least one epoch)")
     curves = {}
-    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+    for key, label in (("accuracy", "train"), ("val_accuracy", str(val_label))):
         values = _series(history, key)
         if values is None:
             continue

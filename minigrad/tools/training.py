@@ -6,11 +6,14 @@ either engine and the two can be compared step for step.
 """
 
 import gc
+import importlib.util
 import math
+import os
+import sys
 import time
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from minigrad.common.grad_mode import no_grad
 from minigrad.registry import backend_of
@@ -115,6 +118,24 @@ def train_step(model, optimizer, loss_fn, xb, tb):
     return value, out
 
 
+def progress_bar_class():
+    """tqdm's notebook widget inside a Jupyter kernel that has ipywidgets; its text bar (on
+    stderr) everywhere else, a kernel without ipywidgets included.
+
+    This is the choice ``tqdm.auto`` makes, made here because ``tqdm.auto``, imported in a
+    kernel without ipywidgets, prints a ``TqdmWarning`` ("IProgress not found. Please update
+    jupyter and ipywidgets.") that a user who only imported minigrad did not ask about.
+    """
+    # A Qt console or Spyder runs a kernel too, but shows no widgets.
+    qt = any(k == "QT_API" or k.startswith("SPYDER") for k in os.environ)
+    in_kernel = "ipykernel.zmqshell" in sys.modules and not qt
+    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_tqdm
+
+        return notebook_tqdm
+    return tqdm
+
+
 def _one_hot(labels, n_classes):
     out = np.zeros((len(labels), n_classes))
     out[np.arange(len(labels)), labels] = 1.0
@@ -183,7 +204,7 @@ def fit(
         order = rng.permutation(n) if shuffle else np.arange(n)
         start = time.perf_counter()
         total_loss, correct = 0.0, 0
-        with tqdm(
+        with (progress_bar_class() if progress else tqdm)(
             total=n_steps,
             desc=f"epoch {epoch}/{epochs}",
             unit="step",

@@ -1,0 +1,76 @@
+"""README.md's Quick start: two commands, one that installs and runs ``minigrad train`` and
+one that installs and runs the tests; CI (``.ci/run``) installs and tests with the second,
+verbatim; and the editable install works from the folder that holds a clone named
+``minigrad/``, because the build backend's editable wheel puts the clone on ``sys.path``."""
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quick_start_commands():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)[1]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_is_two_commands():
+    train, test = quick_start_commands()
+    assert train.startswith("pip install -e . ") and train.endswith("&& minigrad train")
+    assert test.startswith('pip install -e ".[test]" ') and test.endswith("&& pytest")
+
+
+def test_ci_installs_and_tests_as_the_quick_start_says():
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    _, test = quick_start_commands()
+    assert test in ci
+    others = [line for line in ci if line != test and ("pytest" in line or " -e " in line)]
+    assert not [line for line in others if not line.startswith("#")]
+
+
+def test_the_editable_install_works_beside_a_folder_named_minigrad(tmp_path, monkeypatch):
+    """Build the editable wheel as ``pip install -e .`` does, install its ``.pth`` file into
+    a site directory, and import minigrad from a folder holding a clone named ``minigrad/``.
+
+    setuptools' editable wheel holds an import hook that Python asks only after its own path
+    search, and that search takes the folder ``minigrad/`` in the working directory for an
+    empty namespace package; a ``.pth`` file naming the clone puts the real package on that
+    search path, where a regular package wins over a namespace folder."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    backend = re.search(r'^build-backend = "([^"]+)"', pyproject, re.M)[1]
+    build = pytest.importorskip(backend, reason=f"needs the build backend {backend}")
+    for requirement in build.get_requires_for_build_editable():
+        module = re.match(r"[A-Za-z0-9_.-]+", requirement)[0].replace("-", "_")
+        pytest.importorskip(module, reason=f"the editable build needs: pip install {module}")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    monkeypatch.chdir(ROOT)
+    name = build.build_editable(str(wheels))
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(wheels / name) as wheel:
+        pth = [n for n in wheel.namelist() if n.endswith(".pth")]
+        assert len(pth) == 1, wheel.namelist()
+        wheel.extract(pth[0], site)
+    assert (site / pth[0]).read_text().split() == [str(ROOT)]
+
+    parent = tmp_path / "parent"
+    (parent / "minigrad").mkdir(parents=True)  # what the folder holding a clone looks like
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = (
+        "import site, sys; site.addsitedir(sys.argv[1]); import minigrad, minigrad.tensor; "
+        "print(minigrad.__file__); print(minigrad.backend('tensor').__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(site)],
+        capture_output=True, text=True, cwd=parent, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(ROOT / "minigrad" / "__init__.py"), "minigrad.tensor"]
