@@ -81,8 +81,10 @@ function Explorer(section) {
       groupDone.set(k, n);
       const ge = groupEl.get(k), total = groupSize(k);
       ge.classList.toggle("mg-done", n === total);
-      ge.querySelector(".mg-grad").textContent = "grads " + n + "/" + total +
-        (n === total ? "  out " + summary(D.grad[D.groups[k].out]) : "");
+      // all revealed: the gradient of the group's output node, as a lone node shows it
+      ge.querySelector(".mg-grad").textContent = n === total
+        ? clip("grad " + summary(D.grad[D.groups[k].out]), 25)
+        : "grads " + n + "/" + total;
       ge.querySelector(".mg-bar").setAttribute("width", ((BOX_W - 2) * n / total).toFixed(1));
     }
   }
