@@ -174,17 +174,29 @@ print(f"the scalar engine is {scalar_step / tensor_step:.0f}x slower")
 # ## 5. The graph of one neuron
 #
 # `minigrad.to_dot` gives Graphviz source for the graph behind any node of either engine;
-# `minigrad.draw` renders it (`.svg`, `.png`, `.pdf` need Graphviz; `.dot` needs nothing).
-# Here: one tanh neuron with two inputs, after `backward`.
+# `minigrad.draw` renders it (`.svg` and `.html` need nothing more; `.png` and `.pdf` need
+# Graphviz). Here: one tanh neuron with two inputs, after `backward`.
 
 # %%
 neuron = S.Neuron(2, act="tanh", seed=0)
 out = neuron([Value(2.0), Value(-1.0)])
 out.backward()
 print(minigrad.to_dot(out).splitlines()[4])  # the first node of the DOT source
+show(minigrad.draw(out, OUT / "neuron.svg"))
 
-try:
-    path = minigrad.draw(out, OUT / "neuron.svg")
-except (ImportError, RuntimeError):  # no Graphviz to render it: the DOT source instead
-    path = minigrad.draw(out, OUT / "neuron.dot")
-show(path)
+# %% [markdown]
+# ## 6. Step through the backward pass
+#
+# micrograd's neuron from the lecture, labelled as there. `minigrad.explore` shows its
+# graph; press **Step** (or the right arrow) to watch each gradient arrive as
+# `local derivative x upstream`, **Back** to undo a step.
+
+# %%
+x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+b = Value(6.8813735870195432, label="b")
+o = (x1 * w1 + x2 * w2 + b).tanh()
+o.label = "o"
+o.backward()
+print(f"o = {o:.4f}, do/dw1 = {w1.grad:.4f}")
+minigrad.explore(o) if in_jupyter() else print(minigrad.explore(o, OUT / "neuron.html"))

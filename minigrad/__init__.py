@@ -20,6 +20,7 @@ _LAZY = {
     "GradcheckError": "minigrad.tools.gradcheck",
     "draw": "minigrad.tools.drawing",
     "evaluate": "minigrad.tools.training",
+    "explore": "minigrad.tools.explorer",
     "fit": "minigrad.tools.training",
     "gradcheck": "minigrad.tools.gradcheck",
     "load": "minigrad.tools.io",

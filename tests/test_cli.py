@@ -117,13 +117,17 @@ def test_draw_writes_dot(capsys, tmp_path, backend):
     assert ('label="linear"' if backend == "tensor" else 'label="sum"') in text
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
-def test_draw_svg(capsys, tmp_path, monkeypatch):
-    pytest.importorskip("graphviz")
+def test_draw_svg_and_html_need_no_graphviz(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # as in a fresh venv
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # and no dot program
     code, out, err = run(capsys, "draw")  # default: graph.svg
     assert code == 0, err
-    assert b"<svg" in (tmp_path / "graph.svg").read_bytes()
+    assert (tmp_path / "graph.svg").read_text().startswith("<svg")
+    code, out, err = run(capsys, "draw", "-o", "graph.html")
+    assert code == 0, err
+    assert out == "wrote the graph of tanh(w1*x1 + w2*x2 + b) (scalar engine) to graph.html\n"
+    assert 'data-node="9"' in (tmp_path / "graph.html").read_text()
 
 
 BAD = [
@@ -149,6 +153,7 @@ BAD = [
     (["compare", "--lr", "-0.1"], "--lr"),
     (["draw", "-o", "{tmp}/graph.txt"], ".svg"),
     (["draw", "--backend", "jax"], "--backend"),
+    (["draw", "--compare", "-o", "{tmp}/both.svg"], "writes an .html page"),
     (["fly"], "invalid choice"),
 ]
 

@@ -17,7 +17,6 @@ import ast
 import base64
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -133,8 +132,8 @@ def test_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     check_walkthrough_output(result.stdout)
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    drawn = tmp_path / "neuron.svg" if shutil.which("dot") else tmp_path / "neuron.dot"
-    assert drawn.exists()
+    # .svg needs no Graphviz since the explorer (issue 11) lays graphs out itself
+    assert (tmp_path / "neuron.svg").read_text().startswith("<svg")
 
 
 def execute(nb, workdir):
@@ -154,7 +153,7 @@ def execute(nb, workdir):
 
 
 # A number that measures this machine: a time, or a ratio of times ("1027x slower").
-_MEASURED = re.compile(r"\d+(\.\d+)?(?=\s*(s|ms|µs)\b|x slower)")
+_MEASURED = re.compile(r" *\d+(\.\d+)?(?=\s*(s|ms|µs)\b|x slower)")  # with its padding
 # Floating-point noise: differences near 1e-17 whose digits depend on the BLAS build.
 _NOISE = re.compile(r"\d(\.\d+)?e-\d+")
 
@@ -202,8 +201,7 @@ def test_notebook_executes_and_its_stored_outputs_are_current(tmp_path, monkeypa
                 assert "Warning" not in out.text, out.text  # TqdmWarning, RuntimeWarning, ...
     text = "".join(o.text for c in fresh.cells for o in c.get("outputs", []) if "text" in o)
     check_walkthrough_output(text)
-    if shutil.which("dot"):
-        assert (tmp_path / "neuron.svg").exists()
+    assert (tmp_path / "neuron.svg").exists()  # .svg needs no Graphviz (issue 11)
 
     stale = f"the outputs stored in examples/digits.ipynb are not current: {REFRESH}"
     want, got = comparable(stored), comparable(fresh)

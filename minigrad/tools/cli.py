@@ -205,13 +205,21 @@ def build_parser():
         "draw",
         help="draw the computation graph of a small example",
         description="Write the graph of tanh(w1*x1 + w2*x2 + b) after backward (or, with "
-        "--mlp, of a tiny MLP's loss). The suffix of -o picks the format: .svg, .png and "
-        ".pdf need Graphviz; .dot needs nothing.",
+        "--mlp, of a tiny MLP's loss). The suffix of -o picks the format: .html is the "
+        "interactive explorer that steps through the backward pass, .svg a static picture, "
+        ".dot the DOT text (none of these needs Graphviz); .png and .pdf need Graphviz. "
+        "--compare writes one .html page with the tiny MLP in both engines side by side.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     draw.add_argument("--backend", choices=minigrad.BACKENDS, default="scalar")
     draw.add_argument(
         "--mlp", action="store_true", help="draw the mse loss of MLP(2, [2, 1]) instead"
+    )
+    draw.add_argument(
+        "--compare",
+        action="store_true",
+        help="the tiny MLP in both engines side by side, with node counts and the time of "
+        "one backward (-o must end in .html)",
     )
     draw.add_argument("-o", "--output", default="graph.svg", metavar="PATH")
     draw.set_defaults(run=run_draw, parser=draw)
@@ -498,9 +506,44 @@ def example_graph(backend, mlp=False):
     return out
 
 
+def backward_seconds(backend, repeat=30):
+    """Median time of one ``backward`` of the tiny MLP's loss (a fresh graph each time)."""
+    times = []
+    for _ in range(repeat):
+        B = minigrad.backend(backend)
+        model = B.MLP(2, [2, 1], act="tanh", seed=0)
+        loss = B.mse_loss(model([[2.0, -1.0]]), [[1.0]])  # a batch of one: (1, 1) in both
+        start = time.perf_counter()
+        loss.backward()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_draw_compare(args):
+    from minigrad.tools.explorer import explore_side_by_side, graph_nodes
+
+    if not args.output.lower().endswith(".html"):
+        args.parser.error(f"argument -o: --compare writes an .html page, got {args.output!r}")
+    graphs, counts = [], []
+    for name in minigrad.BACKENDS:
+        root = example_graph(name, mlp=True)
+        n = len(graph_nodes(root))
+        us = backward_seconds(name) * 1e6
+        note = f"One backward: {us:.1f} \u00b5s (median of 30 fresh graphs)."
+        graphs.append((f"{name} engine: {n} nodes", root, note))
+        counts.append(f"{name} {n} nodes, {us:.1f} \u00b5s per backward")
+    explore_side_by_side(
+        graphs, args.output, "MLP(2, [2, 1]) mse loss: the scalar and the tensor engine"
+    )
+    print(f"wrote MLP(2, [2, 1]) mse loss in both engines ({'; '.join(counts)}) to {args.output}")
+    return 0
+
+
 def run_draw(args):
     parser = args.parser
     _check_output_path(parser, "-o", args.output)
+    if args.compare:
+        return run_draw_compare(args)
     root = example_graph(args.backend, args.mlp)
     try:
         minigrad.draw(root, args.output)

@@ -11,7 +11,10 @@ fed by a small oval holding the op's name, which its parents point into:
 A ``Value`` shows ``data`` and ``grad``; a ``Tensor`` shows its shape and, for a tiny
 tensor, its values (else mean, min and max), likewise for its gradient. The graph is walked
 iteratively (a chain of a million nodes is fine) and laid out in creation order, so the same
-graph always gives the same text. ``draw`` renders the text with the ``graphviz`` package
+graph always gives the same text. ``draw`` writes a file whose suffix picks the format:
+``.html`` is the interactive explorer (``minigrad.tools.explorer``), ``.svg`` a static picture
+laid out by the explorer's own code, ``.dot`` the DOT text; none of these needs Graphviz.
+Only ``.png`` and ``.pdf`` are rendered by the ``graphviz`` package
 (``pip install "minigrad[viz]"``) and the Graphviz ``dot`` program.
 """
 
@@ -24,7 +27,7 @@ INSTALL_HINT = (
     'pip install "minigrad[viz]" (the graphviz Python package) and install the Graphviz '
     '"dot" program (apt-get install graphviz, or brew install graphviz)'
 )
-FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = ("html", "svg", "png", "pdf", "dot")
 _TINY = 6  # a tensor with at most this many elements shows all its values
 
 
@@ -170,12 +173,23 @@ def _format_of(path):
 def draw(node, path, rankdir="LR"):
     """Draw the graph behind ``node`` to ``path``; the suffix picks the format.
 
-    ``.dot`` writes the DOT source and needs nothing else. ``.svg``, ``.png`` and ``.pdf``
-    are rendered by Graphviz: without the ``graphviz`` Python package this raises
+    ``.html`` writes the interactive explorer (``minigrad.explore``: one node, not a list),
+    ``.svg`` a static picture of every node with its data and ``.grad`` (always left to
+    right), ``.dot`` the DOT source; these need nothing else. ``.png`` and ``.pdf`` are
+    rendered by Graphviz: without the ``graphviz`` Python package this raises
     ``ImportError``, without the ``dot`` program ``RuntimeError``, each saying what to
     install. The file is written to exactly ``path``. Returns ``path``.
     """
     fmt = _format_of(path)
+    if fmt in ("html", "svg"):
+        from minigrad.tools import explorer
+
+        if fmt == "html":
+            return explorer.explore(node, path)
+        text = explorer.to_svg(node)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
     source = to_dot(node, rankdir=rankdir)
     if fmt == "dot":
         with open(path, "w", encoding="utf-8") as f:
