@@ -3,11 +3,13 @@
 Twin: ``minigrad/scalar/engine.py`` holds the same ops, in the same order, one number at a
 time.
 
-Each op computes its result and, right beside it, a small ``backward(g)`` that maps the
-gradient of the result to the gradient of each input (the vectorised form of the scalar
-engine's local derivatives). ``backward`` closes over the op's inputs and saved arrays,
-never over the output node, so a graph holds no reference cycle and is freed by reference
-counting alone. Broadcasting is undone in one place, ``_unbroadcast``.
+Each op computes its result and, right beside it, one rule per input, ``g -> gradient of
+that input`` (the vectorised form of the scalar engine's local derivatives: where the
+scalar ``*`` stores ``(y, x)``, the tensor ``*`` stores ``(g -> g * y, g -> g * x)``). The
+rules close over the op's inputs and saved arrays, never over the output node, so a graph
+holds no reference cycle and is freed by reference counting alone. ``backward`` calls a
+rule only for an input that needs a gradient, and undoes broadcasting in one place
+(``_unbroadcast``), so no rule has to.
 """
 
 import numbers
@@ -79,7 +81,7 @@ class Tensor:
         "_grad",
         "requires_grad",
         "_prev",
-        "_backward",
+        "_rules",
         "_op",
         "_acc",
         "_id",
@@ -92,15 +94,14 @@ class Tensor:
         self.data = _array(data, dtype)  # a copy, as torch.tensor(data) makes
         self._grad = None
         self.requires_grad = bool(requires_grad)
-        self._prev = ()
-        self._backward = None
+        self._prev = self._rules = ()
         self._op = ""
         self._id = next_id()
         if label:
             self.label = label
 
     @staticmethod
-    def _make(data, parents, backward, op):
+    def _make(data, parents, rules, op):
         """A result node; it joins the graph only if grad mode is on and an input needs it."""
         out = _new(Tensor)
         # NumPy turns 0-d results into scalars (np.float64); a Tensor always holds an array.
@@ -113,11 +114,10 @@ class Tensor:
                 if p.requires_grad:
                     out.requires_grad = True
                     out._prev = parents
-                    out._backward = backward
+                    out._rules = rules
                     return out
         out.requires_grad = False
-        out._prev = ()
-        out._backward = None
+        out._prev = out._rules = ()
         return out
 
     # -- plain attributes -----------------------------------------------------------------
@@ -188,29 +188,21 @@ class Tensor:
     # -- ops: forward, and beside it how the gradient flows back to each input --------------
     # Lined up with minigrad/scalar/engine.py: add, sub, mul, truediv, pow, neg,
     # exp, log, tanh, relu, sigmoid; then the tensor-only matmul, sum, mean, max, reshape,
-    # transpose, getitem.
+    # transpose, getitem. Each op lists one rule per input, ``g -> gradient of that input``
+    # (the scalar engine's local derivatives, times g): ``backward`` calls a rule only for
+    # an input that needs a gradient, and sums a broadcast result back to the input's shape.
 
     def __add__(self, other):
         other = _lift(other, self)
-        a, b = self.data.shape, other.data.shape
-
-        def backward(g):  # d(x + y)/dx = d(x + y)/dy = 1
-            return _unbroadcast(g, a), _unbroadcast(g, b)
-
         with _quiet():
             out = self.data + other.data
-        return Tensor._make(out, (self, other), backward, "+")
+        return Tensor._make(out, (self, other), (_same, _same), "+")  # d/dx = d/dy = 1
 
     def __sub__(self, other):
         other = _lift(other, self)
-        a, b = self.data.shape, other.data.shape
-
-        def backward(g):  # d(x - y)/dx = 1, d(x - y)/dy = -1
-            return _unbroadcast(g, a), _unbroadcast(-g, b)
-
         with _quiet():
             out = self.data - other.data
-        return Tensor._make(out, (self, other), backward, "-")
+        return Tensor._make(out, (self, other), (_same, _negated), "-")  # d/dx = 1, d/dy = -1
 
     def __rsub__(self, other):
         return _lift(other, self) - self
@@ -218,26 +210,19 @@ class Tensor:
     def __mul__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
-
-        def backward(g):  # d(x y)/dx = y, d(x y)/dy = x
-            with _quiet():
-                return _unbroadcast(g * y, x.shape), _unbroadcast(g * x, y.shape)
-
         with _quiet():
             out = x * y
-        return Tensor._make(out, (self, other), backward, "*")
+        # d(x y)/dx = y, d(x y)/dy = x
+        return Tensor._make(out, (self, other), (lambda g: g * y, lambda g: g * x), "*")
 
     def __truediv__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
         with _quiet():
             out = x / y
-
-        def backward(g):  # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -(out / y)
-            with _quiet():
-                return _unbroadcast((1.0 / y) * g, x.shape), _unbroadcast(-(out / y) * g, y.shape)
-
-        return Tensor._make(out, (self, other), backward, "/")
+        # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -(out / y)
+        rules = (lambda g: (1.0 / y) * g, lambda g: -(out / y) * g)
+        return Tensor._make(out, (self, other), rules, "/")
 
     def __rtruediv__(self, other):
         return _lift(other, self) / self
@@ -253,34 +238,24 @@ class Tensor:
         with _quiet():
             out = x**y
 
-        def backward(g):
-            with _quiet():
-                # d/dx x**y = y x**(y-1), 0 where y == 0 (PyTorch's convention, also at x == 0)
-                dx = np.where(y == 0, 0.0, y * x ** (y - 1))
-                # d/dy x**y = x**y ln x, 0 where x == 0 and y >= 0 (PyTorch's convention)
-                dy = np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
-                return _unbroadcast(dx * g, x.shape), _unbroadcast(dy * g, y.shape)
+        def d_base(g):  # d/dx x**y = y x**(y-1); 0 where y == 0 (PyTorch's convention)
+            return np.where(y == 0, 0.0, y * x ** (y - 1)) * g
 
-        return Tensor._make(out, (self, other), backward, "**")
+        def d_exponent(g):  # d/dy x**y = x**y ln x; 0 where x == 0 and y >= 0 (PyTorch's)
+            return np.where((x == 0) & (y >= 0), 0.0, out * np.log(x)) * g
+
+        return Tensor._make(out, (self, other), (d_base, d_exponent), "**")
 
     def __rpow__(self, other):
         return _lift(other, self) ** self
 
     def __neg__(self):
-        def backward(g):  # d(-x)/dx = -1
-            return (-g,)
-
-        return Tensor._make(-self.data, (self,), backward, "neg")
+        return Tensor._make(-self.data, (self,), (_negated,), "neg")  # d(-x)/dx = -1
 
     def exp(self):
         with _quiet():
             out = np.exp(self.data)
-
-        def backward(g):  # d/dx e**x = e**x
-            with _quiet():
-                return (g * out,)
-
-        return Tensor._make(out, (self,), backward, "exp")
+        return Tensor._make(out, (self,), (lambda g: g * out,), "exp")  # d/dx e**x = e**x
 
     def log(self):
         x = self.data
@@ -288,38 +263,23 @@ class Tensor:
             raise ValueError(
                 f"log of a non-positive number is undefined (smallest input {x.min()!r})"
             )
-
-        def backward(g):  # d/dx ln x = 1 / x
-            with _quiet():
-                return ((1.0 / x) * g,)
-
-        return Tensor._make(np.log(x), (self,), backward, "log")
+        return Tensor._make(np.log(x), (self,), (lambda g: (1.0 / x) * g,), "log")  # 1 / x
 
     def tanh(self):
         t = np.tanh(self.data)
-
-        def backward(g):  # d/dx tanh x = 1 - tanh(x)**2
-            return (g * (1.0 - t * t),)
-
-        return Tensor._make(t, (self,), backward, "tanh")
+        # d/dx tanh x = 1 - tanh(x)**2
+        return Tensor._make(t, (self,), (lambda g: g * (1.0 - t * t),), "tanh")
 
     def relu(self):
-        x = self.data
-
-        out = np.where(x < 0, 0.0, x)  # keeps nan, and -0.0 (PyTorch's clamp does too)
-
-        def backward(g):  # d/dx relu x = 1 if x > 0 else 0 (nan passes through, as in PyTorch)
-            return (g * (out != 0),)
-
-        return Tensor._make(out, (self,), backward, "relu")
+        # max(0, x) in this order keeps nan, and -0.0 (as PyTorch's clamp does)
+        out = np.maximum(0.0, self.data)
+        # d/dx relu x = 1 if x > 0 else 0; 1 at nan, as in PyTorch (relu(nan) is nan, not 0)
+        return Tensor._make(out, (self,), (lambda g: g * (out != 0),), "relu")
 
     def sigmoid(self):
         s = _sigmoid(self.data)
-
-        def backward(g):  # d/dx s(x) = s(x) (1 - s(x))
-            return (g * s * (1.0 - s),)
-
-        return Tensor._make(s, (self,), backward, "sigmoid")
+        # d/dx s(x) = s(x) (1 - s(x))
+        return Tensor._make(s, (self,), (lambda g: g * s * (1.0 - s),), "sigmoid")
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -338,20 +298,23 @@ class Tensor:
             raise ValueError(
                 f"matmul: shapes {x.shape} and {y.shape} are not aligned ({k_left} != {k_right})"
             )
+        # A 1-D operand is a matrix of one row (x) or one column (y), as np.matmul reads it.
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
 
-        def backward(g):  # d(x @ y)/dx = g @ y.T, d(x @ y)/dy = x.T @ g (1-D sides promoted)
-            x2 = x[None, :] if x.ndim == 1 else x
-            y2 = y[:, None] if y.ndim == 1 else y
-            g2 = g[..., None] if y.ndim == 1 else g
-            if x.ndim == 1:
-                g2 = np.expand_dims(g2, -2)
-            dx = g2 @ np.swapaxes(y2, -1, -2)
-            dy = np.swapaxes(x2, -1, -2) @ g2
-            dx = _unbroadcast(dx, x2.shape).reshape(x.shape)
-            dy = _unbroadcast(dy, y2.shape).reshape(y.shape)
-            return dx, dy
+        def as_matrix(g):  # g with the axes a 1-D operand dropped put back
+            g = g[..., None] if y.ndim == 1 else g
+            return g[..., None, :] if x.ndim == 1 else g
 
-        return Tensor._make(x @ y, (self, other), backward, "@")
+        def d_x(g):  # d(x @ y)/dx = g @ y.T
+            d = as_matrix(g) @ np.swapaxes(y2, -1, -2)
+            return d[..., 0, :] if x.ndim == 1 else d
+
+        def d_y(g):  # d(x @ y)/dy = x.T @ g
+            d = np.swapaxes(x2, -1, -2) @ as_matrix(g)
+            return d[..., 0] if y.ndim == 1 else d
+
+        return Tensor._make(x @ y, (self, other), (d_x, d_y), "@")
 
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
@@ -360,12 +323,12 @@ class Tensor:
         axis = _axis(axis, dim)
         shape = self.data.shape
 
-        def backward(g):  # d(sum x)/dx_i = 1: spread g back over the summed axes
+        def d_x(g):  # d(sum x)/dx_i = 1: spread g back over the summed axes
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
-            return (np.broadcast_to(g, shape),)
+            return np.broadcast_to(g, shape)
 
-        return Tensor._make(self.data.sum(axis=axis, keepdims=keepdims), (self,), backward, "sum")
+        return Tensor._make(self.data.sum(axis=axis, keepdims=keepdims), (self,), (d_x,), "sum")
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
         axis = _axis(axis, dim)
@@ -381,35 +344,30 @@ class Tensor:
         x = self.data
         m = x.max(axis=axis, keepdims=True)
 
-        def backward(g):  # the gradient goes to the maximum, shared equally among ties
+        def d_x(g):  # the gradient goes to the maximum, shared equally among ties
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             mask = x == m
-            return (mask * (g / mask.sum(axis=axis, keepdims=True)),)
+            return mask * (g / mask.sum(axis=axis, keepdims=True))
 
         out = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis=axis))
-        return Tensor._make(out, (self,), backward, "max")
+        return Tensor._make(out, (self,), (d_x,), "max")
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         old = self.data.shape
-
-        def backward(g):
-            return (g.reshape(old),)
-
-        return Tensor._make(self.data.reshape(shape), (self,), backward, "reshape")
+        return Tensor._make(
+            self.data.reshape(shape), (self,), (lambda g: g.reshape(old),), "reshape"
+        )
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         axes = axes or None
         inverse = None if axes is None else tuple(np.argsort(axes))
-
-        def backward(g):
-            return (np.transpose(g, inverse),)
-
-        return Tensor._make(np.transpose(self.data, axes), (self,), backward, "transpose")
+        out = np.transpose(self.data, axes)
+        return Tensor._make(out, (self,), (lambda g: np.transpose(g, inverse),), "transpose")
 
     @property
     def T(self):
@@ -420,23 +378,23 @@ class Tensor:
             index = index.data
         shape, dtype = self.data.shape, self.data.dtype
 
-        def backward(g):  # scatter-add: an element picked twice gets both contributions
+        def d_x(g):  # scatter-add: an element picked twice gets both contributions
             full = np.zeros(shape, dtype=dtype)
             np.add.at(full, index, g)
-            return (full,)
+            return full
 
-        return Tensor._make(self.data[index], (self,), backward, "getitem")
+        return Tensor._make(self.data[index], (self,), (d_x,), "getitem")
 
     # -- backward -------------------------------------------------------------------------
     def _parent_grads(self, g):
         """What this node passes to each parent in ``_prev`` when ``g`` reaches it, shaped
-        like that parent (``None`` for a parent that needs no gradient)."""
-        if self._backward is None:
-            return (None,) * len(self._prev)
-        return tuple(
-            pg if parent.requires_grad else None
-            for parent, pg in zip(self._prev, self._backward(g))
-        )
+        like that parent (``None`` for a parent that needs no gradient). ``backward`` does
+        the same, inline."""
+        with _quiet():
+            return tuple(
+                _unbroadcast(rule(g), parent.data.shape) if parent.requires_grad else None
+                for parent, rule in zip(self._prev, self._rules)
+            )
 
     def backward(self, grad=None):
         """Accumulate d(self)/d(node) into ``.grad`` of every node that needs a gradient.
@@ -456,7 +414,7 @@ class Tensor:
                     f"backward of a non-scalar tensor of shape {self.data.shape} needs an "
                     "explicit gradient of the same shape: t.backward(grad)"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.array(1.0, self.data.dtype).reshape(self.data.shape)
         else:
             # a copy: the caller's array must not become (and change with) a node's .grad
             grad = np.array(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
@@ -467,17 +425,21 @@ class Tensor:
                 )
         order = topological_order(self, None)
         self._acc = grad
-        for node in reversed(order):
-            g = node._acc
-            if g is None:
-                continue
-            node._acc = None
-            node._grad = g if node._grad is None else node._grad + g
-            if node._backward is not None:
-                for parent, pg in zip(node._prev, node._backward(g)):
+        with _quiet():  # special values give PyTorch's results, without NumPy's warnings
+            for node in reversed(order):
+                g = node._acc
+                if g is None:
+                    continue
+                node._acc = None
+                node._grad = g if node._grad is None else node._grad + g
+                for parent, rule in zip(node._prev, node._rules):
                     if parent._id > node._id:  # written after this graph was built
                         raise stale_graph_error()
-                    if parent.requires_grad and pg is not None:
+                    if parent.requires_grad:
+                        pg = rule(g)
+                        shape = parent.data.shape
+                        if pg.shape != shape:  # the input was broadcast: sum g back
+                            pg = _unbroadcast(pg, shape)
                         parent._acc = pg if parent._acc is None else parent._acc + pg
 
 
@@ -495,8 +457,16 @@ def _lift(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        return Tensor._make(np.asarray(x, dtype=like.data.dtype), (), None, "")
+        return Tensor._make(np.asarray(x, dtype=like.data.dtype), (), (), "")
     return Tensor(x, dtype=like.data.dtype)
+
+
+def _same(g):  # the rule of an input whose derivative is 1
+    return g
+
+
+def _negated(g):  # the rule of an input whose derivative is -1
+    return -g
 
 
 def _sigmoid(x):
@@ -519,10 +489,13 @@ def linear(x, weight, bias):
         )
     out = xd @ w.T
     out += bias.data
+    # d/dx = g @ W, d/dW = g.T @ x, d/db = g summed over the batch (one sample: outer, g)
+    if xd.ndim == 1:
+        rules = (lambda g: g @ w, lambda g: np.multiply.outer(g, xd), _same)
+    else:
+        rules = (lambda g: g @ w, lambda g: g.T @ xd, _sum_rows)
+    return Tensor._make(out, (x, weight, bias), rules, "linear")
 
-    def backward(g):  # d/dx = g @ W, d/dW = g.T @ x, d/db = g summed over the batch
-        if g.ndim == 1:
-            return (g @ w if x.requires_grad else None), np.outer(g, xd), g
-        return (g @ w if x.requires_grad else None), g.T @ xd, g.sum(axis=0)
 
-    return Tensor._make(out, (x, weight, bias), backward, "linear")
+def _sum_rows(g):
+    return np.add.reduce(g, axis=0)

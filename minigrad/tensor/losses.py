@@ -32,18 +32,18 @@ def cross_entropy_loss(logits, targets):
     n, c = z2.shape
     t = class_targets(targets, n, c, single)
     rows = np.arange(n)
-    shifted = z2 - z2.max(axis=1, keepdims=True)
+    shifted = z2 - np.maximum.reduce(z2, axis=1, keepdims=True)
     exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) - shifted[rows, t]).sum() / n
+    total = np.add.reduce(exp, axis=1, keepdims=True)
+    loss = np.add.reduce(np.log(total[:, 0]) - shifted[rows, t]) / n
 
-    def backward(g):  # d/dz = (softmax(z) - onehot(t)) / N
+    def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
         grad = exp / total
         grad[rows, t] -= 1.0
         grad *= g / n
-        return (grad[0] if single else grad,)
+        return grad[0] if single else grad
 
-    return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), backward, "cross_entropy")
+    return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), (d_logits,), "cross_entropy")
 
 
 def mse_loss(pred, target):
@@ -56,9 +56,7 @@ def mse_loss(pred, target):
     diff = pred.data - target.data
     n = diff.size
 
-    def backward(g):  # d/dpred = 2 (pred - target) / n, d/dtarget = the opposite
-        d = diff * (2.0 * g / n)
-        return d, -d
-
+    # d/dpred = 2 (pred - target) / n, d/dtarget = the opposite
+    rules = (lambda g: diff * (2.0 * g / n), lambda g: diff * (-2.0 * g / n))
     loss = np.asarray((diff * diff).sum() / n, dtype=pred.data.dtype)
-    return Tensor._make(loss, (pred, target), backward, "mse")
+    return Tensor._make(loss, (pred, target), rules, "mse")

@@ -52,7 +52,7 @@ class Module(ModuleBase):
 
 def _as_input(x, nin, dtype):
     if type(x) is np.ndarray and x.dtype == dtype:  # the common case, without copies
-        x = Tensor._make(x, (), None, "")
+        x = Tensor._make(x, (), (), "")
     elif not isinstance(x, Tensor):
         x = Tensor(x, dtype=dtype)
     elif x.data.dtype != dtype:
