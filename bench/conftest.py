@@ -22,6 +22,7 @@ development machine), which would make the tensor engine's and the floor's timin
 on the neighbours rather than on the code.
 """
 
+import importlib.metadata
 import time
 
 import numpy as np
@@ -164,9 +165,17 @@ def record_instructions(request):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    """Beside pytest-benchmark's CPU and Python: NumPy's version and the BLAS threads."""
+    """Beside pytest-benchmark's CPU and Python: NumPy's version, the BLAS threads and the
+    versions of the peers and of pytest-benchmark."""
     machine_info["numpy"] = np.__version__
     machine_info["blas_threads"] = config.getoption("bench_threads")
+    versions = {}
+    for package in (*PEERS, "pytest-benchmark"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    machine_info["versions"] = versions
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):

@@ -302,7 +302,20 @@ def plot(groups, out_dir):
 
 
 def publish():
-    """Run the whole suite once into ``PUBLISH_JSON``; returns pytest's exit code."""
+    """Run the whole suite once into ``PUBLISH_JSON``; returns pytest's exit code (2 when
+    something the published tables need is missing)."""
+    import importlib.util
+
+    from bench.engines import PEERS
+    from bench.instructions import unavailable
+
+    missing = [p for p in PEERS if importlib.util.find_spec(p) is None]
+    if missing:
+        print(f"{', '.join(missing)} not installed: pip install -e '.[test,peers,viz]'")
+        return 2
+    if unavailable():
+        print(unavailable())
+        return 2
     command = [sys.executable, "-m", "pytest", "bench", *PUBLISH_OPTIONS]
     command += [f"--benchmark-json={PUBLISH_JSON}", "-p", "no:cacheprovider"]
     print("running", " ".join(command[2:]), flush=True)

@@ -156,8 +156,9 @@ def instruction_lines(counts):
 
 
 def machine_line(machine, when):
-    """``AMD EPYC 7B13, 2 CPUs, Linux 6.18, Python 3.11.7, NumPy 2.4.6, BLAS on 1 thread;
-    2026-11-25 21:46 UTC`` from pytest-benchmark's ``machine_info`` and ``datetime``."""
+    """``AMD EPYC, 2 CPUs, Linux 6.18, Python 3.11.7, NumPy 2.4.6, BLAS on 1 thread, torch
+    2.13.0+cpu, ...; 2026-11-25 21:46 UTC`` from pytest-benchmark's ``machine_info`` (with
+    what bench/conftest.py adds to it) and ``datetime``."""
     cpu = machine.get("cpu", {}) or {}
     threads = machine.get("blas_threads")
     parts = [
@@ -167,6 +168,7 @@ def machine_line(machine, when):
         f"Python {machine.get('python_version', '?')}",
         f"NumPy {machine['numpy']}" if machine.get("numpy") else "",
         f"BLAS on {threads} thread{'s' if threads != 1 else ''}" if threads else "",
+        *(f"{name} {version}" for name, version in (machine.get("versions") or {}).items()),
     ]
     text = ", ".join(p for p in parts if p)
     return f"{text}; {_when(when)}" if when else text

@@ -2,7 +2,10 @@
 
 ``pytest bench/ --benchmark-disable`` runs every default benchmark once, with the same
 correctness checks as a timed run (each engine's loss and predictions equal the NumPy
-floor's). The report command is checked on a tiny synthetic ``--benchmark-json`` file.
+floor's). The report command is checked on a tiny synthetic ``--benchmark-json`` file (both
+statistics, both scalar figures, instruction counts, the machine line, rewriting the
+published blocks) and, marked slow, on a short real timed run. ``--bench-instructions``
+skips cleanly without valgrind and, where valgrind is installed, counts one real step.
 """
 
 import json
