@@ -81,7 +81,8 @@ class MinigradRunner:
         try:
             self.model = self.B.MLP(NIN, list(nouts), act="relu", seed=0, **kwargs)
         except TypeError as e:
-            raise ValueError(f"the {engine} engine's MLP takes no dtype ({e})") from None
+            message = f"the {engine} engine's MLP refused dtype {self.dtype} ({e})"
+            raise ValueError(message) from None
         self.engine = self.model.engine
         self.initial = self.model.state_dict()
         self.optimizer = self.B.SGD(self.model.parameters(), lr=LR)
@@ -95,7 +96,9 @@ class MinigradRunner:
         return train_step(self.model, self.optimizer, self.B.cross_entropy_loss, xb, yb)[0]
 
     def _own_step(self, xb, yb):
-        """The README demo's loop body, as a user's script runs it (collector on)."""
+        """The README demo's loop body, as a user's script runs it: the collector on. The
+        batch goes in as ``fit`` passes it, so the collector is the only difference (the
+        demo's ``[Value(x) for x in row]`` would add 64 input nodes per sample)."""
         loss = self.B.cross_entropy_loss(self.model(xb), yb)
         self.optimizer.zero_grad()
         loss.backward()
