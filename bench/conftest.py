@@ -1,12 +1,17 @@
-"""Options, shared helpers and the end-of-run answer of the benchmark suite.
+"""Options, fixtures and the end-of-run answer of the benchmark suite.
 
 ``pytest bench/`` times the digits workloads on every engine and ends with one line per
-workload: how many times slower the scalar engine is than the tensor engine, and how close
-the tensor engine comes to the hand-written NumPy floor. Options:
+workload, from the **means** of that run (what a step costs over many steps; see
+bench/summary.py): how many times slower the scalar engine is than the tensor engine, in
+``fit`` and in your own loop, and how close the tensor engine comes to the hand-written
+NumPy floor, under the machine and date they were measured on. Options:
 
 - ``--bench-slow`` (alias ``--bench-scalar-epoch``): also run the slow ones, the scalar
   engine's and micrograd's full epoch and micrograd's inference pass (minutes);
 - ``--bench-scaling``: run the sweep over hidden width and batch size (bench/test_scaling.py);
+- ``--bench-instructions``: also count instructions per step with valgrind's callgrind
+  (bench/test_instructions.py) and print the same ratios by instruction count, which do
+  not swing with the machine's load; skipped, with the reason, without valgrind;
 - ``--bench-budget SECONDS``: about how long each benchmark times its work (default 1);
 - ``--bench-threads N``: threads for NumPy's BLAS and for torch (default 1).
 
@@ -17,12 +22,24 @@ development machine), which would make the tensor engine's and the floor's timin
 on the neighbours rather than on the code.
 """
 
+import importlib.metadata
 import time
 
+import numpy as np
 import pytest
 
 import bench.engines
 from bench.engines import PEERS, make_runner
+from bench.summary import (
+    ENGINE_IDS,
+    SUMMARY_STATISTIC,
+    instruction_lines,
+    machine_line,
+    stats_by_group,
+    summary_lines,
+)
+
+_INSTRUCTIONS = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -40,6 +57,13 @@ def pytest_addoption(parser):
         action="store_true",
         dest="bench_scaling",
         help="run the sweep over hidden width and batch size (bench/test_scaling.py)",
+    )
+    group.addoption(
+        "--bench-instructions",
+        action="store_true",
+        dest="bench_instructions",
+        help="also count instructions per train step with valgrind's callgrind and print "
+        "their ratios (skipped without valgrind)",
     )
     group.addoption(
         "--bench-budget",
@@ -72,22 +96,18 @@ def _blas_threads(request):
         yield
 
 
-ENGINE_IDS = {
-    "scalar": ("scalar", "float64"),
-    "tensor": ("tensor", "float64"),
-    "tensor_f32": ("tensor", "float32"),
-    "numpy_floor": ("numpy floor", "float64"),
-    "micrograd": ("micrograd", "float64"),
-    "torch": ("torch", "float64"),
-}
+@pytest.fixture
+def runner_for():
+    """``runner_for(engine_id, nouts)``: a fresh runner (bench/engines.py); a peer that is
+    not installed skips the test (``peers`` extra)."""
 
+    def make(engine_id, nouts):
+        engine = ENGINE_IDS[engine_id][0]
+        if engine in PEERS:
+            pytest.importorskip(engine)
+        return make_runner(engine_id, nouts)
 
-def runner_for(engine_id, nouts):
-    """A fresh runner; a peer that is not installed skips the test (``peers`` extra)."""
-    engine, dtype = ENGINE_IDS[engine_id]
-    if engine in PEERS:
-        pytest.importorskip(engine)
-    return make_runner(engine, nouts, dtype)
+    return make
 
 
 @pytest.fixture
@@ -95,9 +115,10 @@ def run_benchmark(benchmark, request):
     """``run_benchmark(target, setup, group, **extra_info)`` -> the target's results.
 
     Every round calls ``setup()`` (untimed) and then ``target()`` (timed), so each round
-    does identical work. Rounds are chosen so the benchmark takes about ``--bench-budget``
-    seconds (at least 3, at most 2000; one for work of over 5 s, the slow opt-in ones), from
-    one untimed calibration run, which also warms up. With
+    does identical work; rounds follow one another with nothing between them (no forced
+    garbage collection), as the steps of a loop do. Rounds are chosen so the benchmark
+    takes about ``--bench-budget`` seconds (at least 3, at most 2000; one for work of over
+    5 s, the slow opt-in ones), from one untimed calibration run, which also warms up. With
     ``--benchmark-disable`` the target runs once. Returns the list of what every call of
     ``target`` returned, calibration run included.
     """
@@ -128,60 +149,59 @@ def run_benchmark(benchmark, request):
     return run
 
 
-# -- the answer at the end of the run -------------------------------------------------------
+@pytest.fixture
+def record_instructions(request):
+    """``record_instructions(group, engine_id, per_step)``: hand an instruction count to the
+    end-of-run answer (and to the ``--benchmark-json`` file)."""
+
+    def record(group, engine_id, per_step):
+        counts = request.config.stash.setdefault(_INSTRUCTIONS, {})
+        counts.setdefault(group, {})[engine_id] = per_step
+
+    return record
 
 
-def format_time(seconds):
-    """``8.1 ms``, ``26.0 µs``: one decimal in the unit (ns, µs, ms, s) that fits."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.1f} {unit}"
-    return f"{seconds / 1e-9:.1f} ns"
+# -- what the run records and prints ----------------------------------------------------------
 
 
-def format_ratio(ratio):
-    """``312x``, ``31.2x``, ``1.40x``: two decimals below 10, one below 100, then none."""
-    if ratio >= 100:
-        return f"{ratio:.0f}x"
-    return f"{ratio:.1f}x" if ratio >= 10 else f"{ratio:.2f}x"
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Beside pytest-benchmark's CPU and Python: NumPy's version, the BLAS threads and the
+    versions of the peers and of pytest-benchmark."""
+    machine_info["numpy"] = np.__version__
+    machine_info["blas_threads"] = config.getoption("bench_threads")
+    versions = {}
+    for package in (*PEERS, "pytest-benchmark"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    machine_info["versions"] = versions
 
 
-def medians_by_group(benchmarks):
-    """``{group: {(engine, dtype): median seconds}}`` in the order the groups first ran."""
-    groups = {}
-    for result in benchmarks:
-        info = result.extra_info
-        if not result or "engine" not in info:
-            continue
-        key = (info["engine"], info.get("dtype", "float64"))
-        groups.setdefault(result.group, {})[key] = result.stats.median
-    return groups
-
-
-def summary_lines(groups):
-    """The end-of-run answer: scalar/tensor slowdown and tensor/floor ratio per workload."""
-    lines = []
-    for group, medians in groups.items():
-        scalar = medians.get(("scalar", "float64"))
-        tensor = medians.get(("tensor", "float64"))
-        floor = medians.get(("numpy floor", "float64"))
-        if scalar is not None and tensor is not None:
-            lines.append(
-                f"slowdown scalar/tensor [{group}]: {format_ratio(scalar / tensor)} "
-                f"({format_time(scalar)} vs {format_time(tensor)})"
-            )
-        if tensor is not None and floor is not None:
-            lines.append(f"tensor/numpy floor [{group}]: {format_ratio(tensor / floor)}")
-    return lines
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    counts = config.stash.get(_INSTRUCTIONS, None)
+    if counts:
+        output_json["minigrad_instructions"] = counts
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)
-    if session is None or session.disabled:
+    timed = session is not None and not session.disabled
+    lines = summary_lines(stats_by_group(session.benchmarks)) if timed else []
+    counts = instruction_lines(config.stash.get(_INSTRUCTIONS, {}))
+    if not (lines or counts):
         return
-    lines = summary_lines(medians_by_group(session.benchmarks))
+    terminalreporter.section("minigrad: scalar vs tensor")
+    if session is not None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        terminalreporter.write_line(machine_line(session.get_machine_info(), stamp))
     if lines:
-        terminalreporter.section("minigrad: scalar vs tensor (medians of this run)")
+        terminalreporter.write_line(
+            f"time per step, {SUMMARY_STATISTIC}s over all rounds (what a step costs over "
+            "many steps; medians: python -m bench.report)"
+        )
         for line in lines:
             terminalreporter.write_line(line)
+    for line in counts:
+        terminalreporter.write_line(line)

@@ -1,7 +1,7 @@
 """One small interface over every engine the benchmarks compare.
 
 A runner holds one model of the digits MLP shape (64 -> hidden... -> 10, ReLU, the last
-layer linear) that starts from the weights ``minigrad.common.init`` gives for seed 0, and
+layer linear) that starts from the weights a minigrad ``MLP(..., seed=0)`` starts from, and
 offers:
 
 - ``reset()``: restore those weights (every benchmark round starts from them);
@@ -10,12 +10,17 @@ offers:
 - ``predict(X)``: class predictions without training;
 - ``graph_nodes(xb, yb)``: how many autograd nodes one step's forward builds (``None`` for
   the NumPy floor, which has no graph);
-- ``engine``, ``dtype``, ``parameters`` for the benchmark's ``extra_info``.
+- ``engine``, ``dtype``, ``loop``, ``parameters`` for the benchmark's ``extra_info``.
 
-Engines: ``scalar`` and ``tensor`` (minigrad, through ``train_step``: the exact step
-``minigrad.fit`` runs), ``numpy floor`` (bench/numpy_floor.py), and the peers
-``micrograd`` 0.1.0 and ``torch`` (eager CPU, float64, one thread), which need the ``peers``
-extra.
+Engines (ids in ``bench.summary.ENGINE_IDS``): minigrad's ``scalar`` and ``tensor``, each
+either through ``train_step`` (the exact step ``minigrad.fit`` runs, which pauses Python's
+cyclic garbage collector) or, as ``scalar_own_loop``, through the plain loop body a user
+writes (the README demo: forward, loss, ``zero_grad``, ``backward``, ``step``, collector
+left on); ``numpy floor`` (bench/numpy_floor.py); and the peers ``micrograd`` 0.1.0 and
+``torch`` (eager CPU, float64, one thread), which need the ``peers`` extra.
+
+minigrad's engines are used through their contract only (``minigrad.backend(name)``, the
+model's ``engine``, the node's ``_prev``), so a third engine is benchmarked by its name.
 """
 
 import gc
@@ -24,14 +29,15 @@ import math
 import numpy as np
 
 import minigrad
-from bench.numpy_floor import NumpyMLP
-from minigrad.common.graph import topological_order
+from bench.numpy_floor import NumpyMLP, layer_arrays
+from bench.summary import ENGINE_IDS
 from minigrad.tools.training import predict, train_step
 
 LR = 0.05
 NIN = 64
 THREADS = 1  # threads for BLAS and torch; bench/conftest.py sets it from --bench-threads
 DIGITS_HIDDEN = (32, 16)
+LOOPS = ("fit", "own loop")
 
 
 def widths_for(width):
@@ -42,31 +48,68 @@ def widths_for(width):
     return [width, max(width // 2, 1), 10]
 
 
+def count_nodes(root):
+    """Nodes of the graph behind ``root``, through ``_prev`` (every engine's node has it,
+    micrograd's too); the collector is paused so it does not walk the graph meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        seen, stack = {root}, [root]
+        while stack:
+            for parent in stack.pop()._prev:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return len(seen)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class MinigradRunner:
-    def __init__(self, engine, nouts, dtype=np.float64):
-        self.engine = engine
-        self.dtype = np.dtype(dtype).name
+    """A minigrad engine by name; ``loop`` is ``"fit"`` (``train_step``) or ``"own loop"``."""
+
+    def __init__(self, engine, nouts, dtype=np.float64, loop="fit"):
+        if loop not in LOOPS:
+            raise ValueError(f"unknown loop {loop!r}; valid: {', '.join(LOOPS)}")
         self.B = minigrad.backend(engine)
-        kwargs = {"dtype": dtype} if engine == "tensor" else {}
-        if engine == "scalar" and self.dtype != "float64":
-            raise ValueError("the scalar engine computes in Python floats (float64)")
-        self.model = self.B.MLP(NIN, list(nouts), act="relu", seed=0, **kwargs)
+        self.dtype = np.dtype(dtype).name
+        self.loop = loop
+        # float64 is every engine's default; another dtype is asked of the engine, which
+        # says itself whether it has one
+        kwargs = {} if self.dtype == "float64" else {"dtype": np.dtype(dtype)}
+        try:
+            self.model = self.B.MLP(NIN, list(nouts), act="relu", seed=0, **kwargs)
+        except TypeError as e:
+            message = f"the {engine} engine's MLP refused dtype {self.dtype} ({e})"
+            raise ValueError(message) from None
+        self.engine = self.model.engine
         self.initial = self.model.state_dict()
         self.optimizer = self.B.SGD(self.model.parameters(), lr=LR)
         self.parameters = sum(a.size for a in self.initial.values())
+        self.step = self._fit_step if loop == "fit" else self._own_step
 
     def reset(self):
         self.model.load_state_dict(self.initial)
 
-    def step(self, xb, yb):
+    def _fit_step(self, xb, yb):
         return train_step(self.model, self.optimizer, self.B.cross_entropy_loss, xb, yb)[0]
+
+    def _own_step(self, xb, yb):
+        """The README demo's loop body, as a user's script runs it: the collector on. The
+        batch goes in as ``fit`` passes it, so the collector is the only difference (the
+        demo's ``[Value(x) for x in row]`` would add 64 input nodes per sample)."""
+        loss = self.B.cross_entropy_loss(self.model(xb), yb)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
 
     def predict(self, X):
         return predict(self.model, X)
 
     def graph_nodes(self, xb, yb):
-        loss = self.B.cross_entropy_loss(self.model(xb), yb)
-        return len(topological_order(loss, 0.0 if self.engine == "scalar" else None))
+        return count_nodes(self.B.cross_entropy_loss(self.model(xb), yb))
 
     def grad_dict(self, xb, yb):
         self.model.zero_grad()
@@ -77,6 +120,7 @@ class MinigradRunner:
 class FloorRunner:
     engine = "numpy floor"
     dtype = "float64"
+    loop = ""
 
     def __init__(self, nouts):
         self.model = NumpyMLP.from_seed(NIN, list(nouts), seed=0)
@@ -135,31 +179,32 @@ def _micrograd_ops():
 class MicrogradRunner:
     """micrograd 0.1.0's ``MLP`` as its README uses it; Python's cyclic GC left on.
 
-    micrograd's closures make every graph a reference cycle, so it needs the collector;
-    ``reset`` collects the previous round's graphs so a round never pays for another's.
+    micrograd's closures make every graph a reference cycle, so only the collector frees
+    it. ``reset`` does not collect: the rounds of a benchmark follow one another as the
+    steps of a training loop do, and the collections that fall in a round are part of what
+    a user pays for a step (the mean shows them, the median hides them).
     """
 
     engine = "micrograd"
     dtype = "float64"
+    loop = ""
 
     def __init__(self, nouts):
         import micrograd.nn
 
         self.model = micrograd.nn.MLP(NIN, list(nouts))
         self.cross_entropy = _micrograd_ops()
-        self.initial = NumpyMLP.from_seed(NIN, list(nouts), seed=0).state_dict()
+        self.initial = layer_arrays(NumpyMLP.from_seed(NIN, list(nouts), seed=0).state_dict())
         self.params = self.model.parameters()
         self.parameters = len(self.params)
         self.reset()
 
     def reset(self):
-        for i, layer in enumerate(self.model.layers):
-            w, b = self.initial[f"layers.{i}.weight"], self.initial[f"layers.{i}.bias"]
+        for layer, (w, b) in zip(self.model.layers, self.initial):
             for neuron, row, bias in zip(layer.neurons, w.tolist(), b.tolist()):
                 for p, x in zip(neuron.w, row):
                     p.data = x
                 neuron.b.data = bias
-        gc.collect()
 
     def _loss(self, xb, yb):
         losses = [self.cross_entropy(self.model(x), t) for x, t in zip(xb.tolist(), yb.tolist())]
@@ -177,18 +222,7 @@ class MicrogradRunner:
         return np.array([np.argmax([z.data for z in self.model(x)]) for x in X.tolist()])
 
     def graph_nodes(self, xb, yb):
-        gc.disable()  # counting only: spare the collector's passes over a large live graph
-        try:
-            root = self._loss(xb, yb)
-            seen, stack = {root}, [root]
-            while stack:
-                for parent in stack.pop()._prev:
-                    if parent not in seen:
-                        seen.add(parent)
-                        stack.append(parent)
-            return len(seen)
-        finally:
-            gc.enable()
+        return count_nodes(self._loss(xb, yb))
 
 
 class TorchRunner:
@@ -196,6 +230,7 @@ class TorchRunner:
 
     engine = "torch"
     dtype = "float64"
+    loop = ""
 
     def __init__(self, nouts):
         import torch
@@ -210,16 +245,16 @@ class TorchRunner:
                 layers.append(torch.nn.ReLU())
         self.model = torch.nn.Sequential(*layers)
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
-        self.initial = NumpyMLP.from_seed(NIN, list(nouts), seed=0).state_dict()
+        self.initial = layer_arrays(NumpyMLP.from_seed(NIN, list(nouts), seed=0).state_dict())
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.parameters = sum(p.numel() for p in self.model.parameters())
         self.reset()
 
     def reset(self):
         with self.torch.no_grad():
-            for i, lin in enumerate(self.linears):
-                lin.weight.copy_(self.torch.from_numpy(self.initial[f"layers.{i}.weight"]))
-                lin.bias.copy_(self.torch.from_numpy(self.initial[f"layers.{i}.bias"]))
+            for lin, (w, b) in zip(self.linears, self.initial):
+                lin.weight.copy_(self.torch.from_numpy(w))
+                lin.bias.copy_(self.torch.from_numpy(b))
 
     def _loss(self, xb, yb):
         torch = self.torch
@@ -252,14 +287,30 @@ class TorchRunner:
 PEERS = ("micrograd", "torch")
 
 
-def make_runner(engine, nouts, dtype="float64"):
-    """A runner for ``engine`` (``scalar``, ``tensor``, ``numpy floor``, or a peer)."""
-    if engine in ("scalar", "tensor"):
-        return MinigradRunner(engine, nouts, np.dtype(dtype))
-    if engine == "numpy floor":
-        return FloorRunner(nouts)
-    if engine == "micrograd":
-        return MicrogradRunner(nouts)
-    if engine == "torch":
-        return TorchRunner(nouts)
-    raise ValueError(f"unknown engine {engine!r}")
+def engine_info(runner):
+    """The ``extra_info`` every benchmark records about its engine."""
+    return dict(
+        engine_id=runner.engine_id,
+        engine=runner.engine,
+        dtype=runner.dtype,
+        loop=runner.loop,
+        parameters=runner.parameters,
+    )
+
+
+def make_runner(engine_id, nouts):
+    """A runner for an engine id of ``bench.summary.ENGINE_IDS`` (``scalar``,
+    ``scalar_own_loop``, ``tensor``, ``tensor_f32``, ``numpy_floor``, or a peer)."""
+    if engine_id not in ENGINE_IDS:
+        raise ValueError(f"unknown engine id {engine_id!r}; valid: {', '.join(ENGINE_IDS)}")
+    engine, dtype, loop = ENGINE_IDS[engine_id]
+    if engine in minigrad.BACKENDS:
+        runner = MinigradRunner(engine, nouts, np.dtype(dtype), loop)
+    elif engine == "numpy floor":
+        runner = FloorRunner(nouts)
+    elif engine == "micrograd":
+        runner = MicrogradRunner(nouts)
+    else:
+        runner = TorchRunner(nouts)
+    runner.engine_id = engine_id
+    return runner

@@ -6,47 +6,57 @@ softmax cross-entropy averaged over the batch, the hand-derived backward pass an
 It is what an autograd engine over NumPy could at best approach, so the benchmarks divide
 the tensor engine's time by this one.
 
-Weights use PyTorch's ``Linear`` layout (``weight (nout, nin)``, ``bias (nout,)``) and come
-from a minigrad ``state_dict``, so the floor starts from exactly the weights
-``minigrad.common.init`` gives for a seed.
+Weights come from a minigrad ``state_dict`` (PyTorch's ``Linear`` layout: ``weight (nout,
+nin)``, ``bias (nout,)``, layer by layer, weight then bias), so the floor starts from exactly
+the weights a minigrad ``MLP`` starts from, and reads and writes them under the model's own
+keys: how layers are named and in which order they are drawn is minigrad's rule, written
+once (``minigrad.common``), not here.
 """
 
 import numpy as np
 
+import minigrad
+
+
+def layer_arrays(state_dict):
+    """``[(weight, bias), ...]`` layer by layer from a minigrad ``state_dict``, which lists
+    every layer's weight and then its bias, layer by layer (docs/API.md)."""
+    arrays = [np.array(a, np.float64) for a in state_dict.values()]
+    pairs = list(zip(arrays[0::2], arrays[1::2]))
+    if len(arrays) % 2 or any(w.ndim != 2 or b.shape != w.shape[:1] for w, b in pairs):
+        shapes = [a.shape for a in arrays]
+        raise ValueError(f"not an MLP state_dict (weight, bias per layer): shapes {shapes}")
+    return pairs
+
 
 class NumpyMLP:
-    """``weights[i]`` ``(nout, nin)`` and ``biases[i]`` ``(nout,)``, float64, layer by layer."""
+    """``weights[i]`` ``(nout, nin)`` and ``biases[i]`` ``(nout,)``, float64, layer by layer,
+    under the keys of the ``state_dict`` it was made from."""
 
     def __init__(self, state_dict):
-        n = len(state_dict) // 2
-        self.weights = [np.array(state_dict[f"layers.{i}.weight"], np.float64) for i in range(n)]
-        self.biases = [np.array(state_dict[f"layers.{i}.bias"], np.float64) for i in range(n)]
+        self.keys = list(state_dict)
+        pairs = layer_arrays(state_dict)
+        self.weights = [w for w, _ in pairs]
+        self.biases = [b for _, b in pairs]
 
     @classmethod
     def from_seed(cls, nin, nouts, seed=0):
-        """The weights ``MLP(nin, nouts, seed=seed)`` starts from, in either engine."""
-        from minigrad.common.init import linear_init, make_rng
+        """The weights ``MLP(nin, nouts, seed=seed)`` starts from, in every engine (the same
+        seed gives the same weights in all of them; bench/test_floor.py checks it)."""
+        model = minigrad.backend("tensor").MLP(nin, list(nouts), act="relu", seed=seed)
+        return cls(model.state_dict())
 
-        rng = make_rng(seed)
-        sizes = [nin, *nouts]
-        state = {}
-        for i in range(len(nouts)):
-            state[f"layers.{i}.weight"], state[f"layers.{i}.bias"] = linear_init(
-                sizes[i], sizes[i + 1], rng
-            )
-        return cls(state)
+    def _arrays(self):
+        """Every weight and bias in ``state_dict`` order."""
+        return [a for pair in zip(self.weights, self.biases) for a in pair]
 
     def state_dict(self):
-        out = {}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            out[f"layers.{i}.weight"], out[f"layers.{i}.bias"] = w.copy(), b.copy()
-        return out
+        return {key: a.copy() for key, a in zip(self.keys, self._arrays())}
 
     def load_state_dict(self, state_dict):
         """Overwrite the weights in place (the arrays keep their identity)."""
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            w[...] = state_dict[f"layers.{i}.weight"]
-            b[...] = state_dict[f"layers.{i}.bias"]
+        for key, a in zip(self.keys, self._arrays()):
+            a[...] = state_dict[key]
 
     def parameter_count(self):
         return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
@@ -89,10 +99,7 @@ class NumpyMLP:
     def grad_dict(self, x, targets):
         """Gradients under ``state_dict`` keys, like ``Module.grad_dict``."""
         _, gw, gb = self.loss_and_grads(x, targets)
-        out = {}
-        for i, (w, b) in enumerate(zip(gw, gb)):
-            out[f"layers.{i}.weight"], out[f"layers.{i}.bias"] = w, b
-        return out
+        return dict(zip(self.keys, (g for pair in zip(gw, gb) for g in pair)))
 
     def train_step(self, x, targets, lr):
         """Forward, loss, backward, SGD update ``p -= lr * grad``; returns the loss."""

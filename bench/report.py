@@ -1,107 +1,194 @@
-"""Turn a pytest-benchmark JSON file into a Markdown table and PNG plots.
+"""Turn a pytest-benchmark JSON file into the published tables, summary and plots.
 
-    pytest bench/ --bench-scaling --benchmark-json=results.json
-    python -m bench.report results.json --out docs/img --markdown table.md
+    python -m bench.report --publish      # run everything once and rewrite the published
+                                          # figures in README.md, docs/benchmarks.md, docs/img
+    python -m bench.report results.json [--markdown table.md] [--out DIR] [--update FILE...]
 
-The table has one row per workload (benchmark group): the median time of each engine,
-the scalar/tensor slowdown, the tensor engine's ratio to the NumPy floor, and the time per
-graph node. With scaling results (``--bench-scaling``) it also draws, into ``--out``:
+``--publish`` runs ``pytest bench/ --bench-slow --bench-scaling --bench-instructions`` into
+docs/benchmarks.json (the raw results the published figures come from; needs the
+``peers`` extra and valgrind) and then rewrites, from that one run, every block between
+``<!-- begin bench:NAME -->`` and ``<!-- end bench:NAME -->`` in README.md and
+docs/benchmarks.md, and the plots in docs/img. Blocks:
+
+- ``machine``: the machine, software and date of the run (every figure goes with it);
+- ``summary``: the end-of-run answer, from the means, and the same ratios by instruction
+  count;
+- ``digits``: per workload and statistic (median, mean), each engine's time, the
+  scalar/tensor slowdown (in ``fit`` and in your own loop), tensor/floor, graph nodes per
+  step and the time per graph node;
+- ``readme``: the digits times only, for the README;
+- ``scaling``: the sweep over hidden width and batch size (``--bench-scaling``).
+
+The median is the typical step; the mean is what a step costs over many steps (rounds run
+back to back, so it counts the garbage collector's bursts; bench/summary.py). The plots
+(matplotlib, the ``viz`` extra) use the scaling results' medians:
 
 - ``time_per_sample.png``: time per sample against batch size, both engines and the floor,
   one colour per hidden width (log-log);
 - ``slowdown_vs_width.png``: scalar/tensor slowdown against hidden width, per batch size;
 - ``us_per_node.png``: microseconds per graph node against the work of a step
   (parameters x batch size).
-
-Plots need matplotlib (the ``viz`` extra); without it only the table is written.
 """
 
 import argparse
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
-from bench.conftest import format_ratio, format_time
+from bench.summary import (
+    LABELS,
+    STATISTICS,
+    format_count,
+    format_ratio,
+    format_time,
+    instruction_lines,
+    machine_line,
+    stats_by_group,
+    summary_lines,
+)
 
-ENGINE_ORDER = [
-    ("scalar", "float64"),
-    ("tensor", "float64"),
-    ("tensor", "float32"),
-    ("numpy floor", "float64"),
-    ("micrograd", "float64"),
-    ("torch", "float64"),
-]
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = (ROOT / "README.md", ROOT / "docs" / "benchmarks.md")
+PUBLISH_JSON = ROOT / "docs" / "benchmarks.json"
+PUBLISH_OPTIONS = ("--bench-slow", "--bench-scaling", "--bench-instructions")
 PLOTS = ("time_per_sample.png", "slowdown_vs_width.png", "us_per_node.png")
+BLOCK = re.compile(
+    r"(<!-- begin bench:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end bench:(?P=name) -->)",
+    re.DOTALL,
+)
 
 
-def load(path):
-    """``[{group, engine, dtype, median, extra_info}]`` from a ``--benchmark-json`` file."""
-    data = json.loads(Path(path).read_text())
-    rows = []
-    for bench in data.get("benchmarks", []):
-        info = bench.get("extra_info", {})
-        if "engine" not in info:
-            continue
-        rows.append(
-            dict(
-                group=bench["group"],
-                engine=info["engine"],
-                dtype=info.get("dtype", "float64"),
-                median=bench["stats"]["median"],
-                info=info,
-            )
-        )
-    return rows, data.get("machine_info", {}), data.get("datetime")
+class Results:
+    """One ``--benchmark-json`` file: ``groups`` (bench.summary.stats_by_group),
+    ``machine``, ``when`` and the instruction counts, if the run took them."""
+
+    def __init__(self, path):
+        data = json.loads(Path(path).read_text())
+        self.groups = stats_by_group(data.get("benchmarks", []))
+        self.machine = data.get("machine_info", {})
+        self.when = data.get("datetime")
+        self.instructions = data.get("minigrad_instructions", {})
+
+    def digits(self):
+        return {g: found for g, found in self.groups.items() if not g.startswith("scaling")}
+
+    def scaling(self):
+        return {g: found for g, found in self.groups.items() if g.startswith("scaling")}
 
 
-def by_group(rows):
-    groups = {}
-    for row in rows:
-        groups.setdefault(row["group"], {})[(row["engine"], row["dtype"])] = row
-    return groups
+def _engines(groups):
+    present = {e for found in groups.values() for e in found}
+    return [e for e in LABELS if e in present] + sorted(present - set(LABELS))
 
 
-def _label(engine, dtype):
-    return engine if dtype == "float64" else f"{engine} ({dtype})"
-
-
-def _per_node(row):
+def _per_node(entry, statistic):
     """Microseconds per graph node; an epoch builds its step's graph ``steps`` times."""
-    nodes = row["info"].get("graph_nodes") if row else None
+    nodes = entry["info"].get("graph_nodes") if entry else None
     if not nodes:
         return ""
-    return f"{row['median'] / (nodes * row['info'].get('steps', 1)) * 1e6:.3g}"
+    return f"{entry[statistic] / (nodes * entry['info'].get('steps', 1)) * 1e6:.3g}"
 
 
-def markdown_table(rows):
-    """One row per workload: medians, slowdown, tensor/floor, µs per graph node."""
-    groups = by_group(rows)
-    engines = [e for e in ENGINE_ORDER if any(e in g for g in groups.values())]
-    header = ["workload", *(_label(*e) for e in engines)]
-    header += ["scalar / tensor", "tensor / floor", "graph nodes per step scalar / tensor"]
-    header += ["µs per node scalar / tensor"]
+def _ratio(found, a, b, statistic):
+    if a in found and b in found:
+        return format_ratio(found[a][statistic] / found[b][statistic])
+    return ""
+
+
+def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for group, found in groups.items():
-        scalar = found.get(("scalar", "float64"))
-        tensor = found.get(("tensor", "float64"))
-        floor = found.get(("numpy floor", "float64"))
-        cells = [group]
-        cells += [format_time(found[e]["median"]) if e in found else "" for e in engines]
-        cells.append(format_ratio(scalar["median"] / tensor["median"]) if scalar and tensor else "")
-        cells.append(format_ratio(tensor["median"] / floor["median"]) if tensor and floor else "")
-        nodes = [str(r["info"].get("graph_nodes") or "") if r else "" for r in (scalar, tensor)]
-        cells.append(" / ".join(nodes) if any(nodes) else "")
-        per_node = [_per_node(scalar), _per_node(tensor)]
-        cells.append(" / ".join(per_node) if any(per_node) else "")
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines) + "\n"
 
 
-def scaling_rows(rows):
-    return [r for r in rows if "width" in r["info"]]
+def markdown_table(groups):
+    """Per workload, a median row and a mean row: every engine's time, the slowdowns, the
+    tensor/floor ratio, graph nodes per step and µs per graph node."""
+    engines = _engines(groups)
+    header = ["workload", "statistic", *(LABELS.get(e, e) for e in engines)]
+    header += ["scalar / tensor in `fit`", "in your own loop", "tensor / floor"]
+    header += ["graph nodes per step scalar / tensor", "µs per node scalar / tensor"]
+    rows = []
+    for group, found in groups.items():
+        for k, statistic in enumerate(STATISTICS):
+            cells = [group if k == 0 else "", statistic]
+            cells += [format_time(found[e][statistic]) if e in found else "" for e in engines]
+            cells.append(_ratio(found, "scalar", "tensor", statistic))
+            cells.append(_ratio(found, "scalar_own_loop", "tensor", statistic))
+            cells.append(_ratio(found, "tensor", "numpy_floor", statistic))
+            pair = [found.get("scalar"), found.get("tensor")]
+            nodes = [str(e["info"].get("graph_nodes") or "") if e else "" for e in pair]
+            cells.append(" / ".join(nodes) if k == 0 and any(nodes) else "")
+            per_node = [_per_node(e, statistic) for e in pair]
+            cells.append(" / ".join(per_node) if any(per_node) else "")
+            rows.append(cells)
+    return _table(header, rows)
 
 
-def plot(rows, out_dir):
+def readme_table(groups):
+    """The digits times only: per workload a median and a mean row, engines as columns."""
+    engines = _engines(groups)
+    header = ["digits workload", "statistic", *(LABELS.get(e, e) for e in engines)]
+    rows = []
+    for group, found in groups.items():
+        for k, statistic in enumerate(STATISTICS):
+            cells = [group if k == 0 else "", statistic]
+            cells += [format_time(found[e][statistic]) if e in found else "" for e in engines]
+            rows.append(cells)
+    return _table(header, rows)
+
+
+def summary_block(results):
+    """The end-of-run answer (means) and, if counted, the ratios by instruction count."""
+    lines = summary_lines(results.digits())
+    lines += instruction_lines(results.instructions)
+    return "```\n" + "\n".join(lines) + "\n```\n"
+
+
+def instruction_table(counts):
+    engines = _engines(counts)
+    header = ["instructions per step", *(LABELS.get(e, e) for e in engines)]
+    rows = [
+        [group, *(format_count(found[e]) if e in found else "" for e in engines)]
+        for group, found in counts.items()
+    ]
+    return _table(header, rows)
+
+
+def blocks(results):
+    """Every publishable block this file can give: ``{name: markdown}``."""
+    out = {"machine": f"Measured on {machine_line(results.machine, results.when)}.\n"}
+    digits, scaling = results.digits(), results.scaling()
+    if digits:
+        out["summary"] = summary_block(results)
+        out["digits"] = markdown_table(digits)
+        out["readme"] = readme_table(digits)
+    if scaling:
+        out["scaling"] = markdown_table(scaling)
+    if results.instructions:
+        out["instructions"] = instruction_table(results.instructions)
+    return out
+
+
+def update(path, generated):
+    """Rewrite the ``bench:NAME`` blocks of ``path`` from ``generated``; a block the
+    results cannot fill is an error (published figures come from one run)."""
+    path = Path(path)
+    text = path.read_text()
+    names = [m["name"] for m in BLOCK.finditer(text)]
+    missing = [n for n in names if n not in generated]
+    if missing:
+        raise ValueError(
+            f"{path}: these results have no {', '.join(missing)} block(s); "
+            "run python -m bench.report --publish"
+        )
+    path.write_text(BLOCK.sub(lambda m: m[1] + generated[m["name"]] + m[4], text))
+    return names
+
+
+def plot(groups, out_dir):
     """Draw the three scaling plots into ``out_dir``; returns the paths written."""
     import matplotlib
 
@@ -109,7 +196,12 @@ def plot(rows, out_dir):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    rows = scaling_rows(rows)
+    rows = [
+        dict(engine=entry["info"]["engine"], median=entry["median"], info=entry["info"])
+        for found in groups.values()
+        for engine_id, entry in found.items()
+        if "width" in entry["info"] and engine_id in ("scalar", "tensor", "numpy_floor")
+    ]
     if not rows:
         return []
     out_dir = Path(out_dir)
@@ -132,7 +224,9 @@ def plot(rows, out_dir):
             if pts:
                 xs, ys = zip(*pts)
                 ax.plot(xs, ys, ls=ls, marker=marker, color=colour[w], ms=4, lw=1.3)
-    ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="seconds per sample")
+    ax.set(
+        xscale="log", yscale="log", xlabel="batch size", ylabel="seconds per sample (median step)"
+    )
     ax.set_title("One SGD step, MLP 64-w-w/2-10: time per sample")
     ax.grid(True, which="both", alpha=0.3)
     engines = [Line2D([], [], color="grey", ls=ls, marker=m) for ls, m in style.values()]
@@ -162,7 +256,12 @@ def plot(rows, out_dir):
         if pts:
             xs, ys = zip(*pts)
             ax.plot(xs, ys, marker="o", color=bcolour[b], label=f"batch {b}")
-    ax.set(xscale="log", yscale="log", xlabel="hidden width w", ylabel="scalar time / tensor time")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="hidden width w",
+        ylabel="scalar time / tensor time (median steps)",
+    )
     ax.set_xticks(widths, [str(w) for w in widths])
     ax.set_title("Slowdown of the scalar engine (one SGD step)")
     ax.grid(True, which="both", alpha=0.3)
@@ -202,40 +301,81 @@ def plot(rows, out_dir):
     return written
 
 
-def machine_line(machine, when):
-    cpu = machine.get("cpu", {}) or {}
-    parts = [
-        cpu.get("brand_raw") or machine.get("processor") or machine.get("machine", ""),
-        f"{cpu.get('count')} CPUs" if cpu.get("count") else "",
-        f"Python {machine.get('python_version', '?')}",
-        f"recorded {when}" if when else "",
-    ]
-    return ", ".join(p for p in parts if p)
+def publish():
+    """Run the whole suite once into ``PUBLISH_JSON``; returns pytest's exit code (2 when
+    something the published tables need is missing)."""
+    import importlib.util
+
+    from bench.engines import PEERS
+    from bench.instructions import unavailable
+
+    missing = [p for p in PEERS if importlib.util.find_spec(p) is None]
+    if missing:
+        print(f"{', '.join(missing)} not installed: pip install -e '.[test,peers,viz]'")
+        return 2
+    if unavailable():
+        print(unavailable())
+        return 2
+    command = [sys.executable, "-m", "pytest", "bench", *PUBLISH_OPTIONS]
+    command += [f"--benchmark-json={PUBLISH_JSON}", "-p", "no:cacheprovider"]
+    print("running", " ".join(command[2:]), flush=True)
+    return subprocess.run(command, cwd=ROOT).returncode
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m bench.report", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("json", help="a pytest --benchmark-json file")
+    parser.add_argument("json", nargs="?", help="a pytest --benchmark-json file")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="run pytest bench/ with every option into docs/benchmarks.json, then rewrite the "
+        "bench blocks of README.md and docs/benchmarks.md and the plots in docs/img",
+    )
     parser.add_argument(
         "--out", default=None, help="directory for the PNG plots (default: next to the JSON file)"
     )
-    parser.add_argument("--markdown", default=None, help="also write the table to this file")
-    parser.add_argument("--no-plots", action="store_true", help="only the table")
+    parser.add_argument("--markdown", default=None, help="also write the tables to this file")
+    parser.add_argument(
+        "--update", nargs="+", default=[], metavar="FILE", help="rewrite FILE's bench blocks"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="only the tables")
     args = parser.parse_args(argv)
+    if args.publish:
+        if args.json:
+            parser.error("--publish runs the suite itself: give no JSON file")
+        if publish() != 0:
+            print("the benchmark run failed: nothing published")
+            return 1
+        args.json, args.update = str(PUBLISH_JSON), [*args.update, *map(str, PUBLISHED)]
+        args.out = args.out or str(ROOT / "docs" / "img")
+    elif not args.json:
+        parser.error("give a --benchmark-json file, or --publish")
 
-    rows, machine, when = load(args.json)
-    if not rows:
+    results = Results(args.json)
+    if not results.groups:
         print(f"{args.json}: no minigrad benchmarks (did the run use --benchmark-disable?)")
         return 1
-    text = f"Machine: {machine_line(machine, when)}\n\n{markdown_table(rows)}"
+    generated = blocks(results)
+    text = "\n".join(
+        generated[name]
+        for name in ("machine", "summary", "digits", "instructions", "scaling")
+        if name in generated
+    )
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text)
-    if not args.no_plots and scaling_rows(rows):
+    for path in args.update:
         try:
-            written = plot(rows, args.out or Path(args.json).parent)
+            names = update(path, generated)
+        except ValueError as e:
+            print(e)
+            return 1
+        print(f"updated {path}: {', '.join(names) or 'no bench blocks found'}")
+    if not args.no_plots and results.scaling():
+        try:
+            written = plot(results.scaling(), args.out or Path(args.json).parent)
         except ImportError:
             print("matplotlib is not installed (pip install -e '.[viz]'): no plots drawn")
         else:

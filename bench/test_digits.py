@@ -9,22 +9,26 @@ cross-entropy, SGD lr 0.05) starting from the seed-0 weights of ``minigrad.commo
 - ``one epoch``: the 1347 training samples in order, batch 1 (the scalar engine's and
   micrograd's epoch only with ``--bench-slow``).
 
-Each group holds the scalar engine, the tensor engine (float64, and float32 for the
-steps), the hand-written NumPy floor and, with the ``peers`` extra, micrograd 0.1.0 and
-PyTorch. Each benchmark also checks its answer against the floor: a benchmark of a wrong
-answer is worthless.
+Each group holds the scalar engine (its training step both as ``fit`` runs it and as your
+own loop does, bench/engines.py), the tensor engine (float64, and float32 for the steps),
+the hand-written NumPy floor and, with the ``peers`` extra, micrograd 0.1.0 and PyTorch.
+Each benchmark also checks its answer against the floor: a benchmark of a wrong answer is
+worthless.
 """
 
 import numpy as np
 import pytest
 
 import minigrad
-from bench.conftest import ENGINE_IDS, runner_for
-from bench.engines import DIGITS_HIDDEN, FloorRunner
+from bench.engines import DIGITS_HIDDEN, FloorRunner, engine_info
+from bench.summary import ENGINE_IDS
 
 NOUTS = [*DIGITS_HIDDEN, 10]
 ENGINES = list(ENGINE_IDS)
-SLOW = {"one epoch": ("scalar", "micrograd"), "inference": ("micrograd",)}
+# the own-loop variant differs from fit's step only in training; inference has no loop
+LOOP_ENGINES = [e for e in ENGINES if e != "tensor_f32"]
+PREDICT_ENGINES = [e for e in LOOP_ENGINES if e != "scalar_own_loop"]
+SLOW = {"one epoch": ("scalar", "scalar_own_loop", "micrograd"), "inference": ("micrograd",)}
 
 
 def rtol_for(runner):
@@ -43,10 +47,8 @@ def _skip_unless_slow(request, workload, engine_id):
 
 def _info(runner, batch_size, nodes):
     return dict(
-        engine=runner.engine,
-        dtype=runner.dtype,
+        **engine_info(runner),
         batch_size=batch_size,
-        parameters=runner.parameters,
         graph_nodes=nodes,
         hidden=list(DIGITS_HIDDEN),
     )
@@ -54,7 +56,7 @@ def _info(runner, batch_size, nodes):
 
 @pytest.mark.parametrize("engine_id", ENGINES)
 @pytest.mark.parametrize("batch_size", [1, 32])
-def test_train_step(run_benchmark, digits, engine_id, batch_size):
+def test_train_step(run_benchmark, runner_for, digits, engine_id, batch_size):
     X, _, y, _ = digits
     xb, yb = X[:batch_size], y[:batch_size]
     runner = runner_for(engine_id, NOUTS)
@@ -70,8 +72,8 @@ def test_train_step(run_benchmark, digits, engine_id, batch_size):
     assert losses[0] == pytest.approx(expected, rel=rtol_for(runner), abs=0)
 
 
-@pytest.mark.parametrize("engine_id", [e for e in ENGINES if e != "tensor_f32"])
-def test_inference(run_benchmark, digits, request, engine_id):
+@pytest.mark.parametrize("engine_id", PREDICT_ENGINES)
+def test_inference(run_benchmark, runner_for, digits, request, engine_id):
     _skip_unless_slow(request, "inference", engine_id)
     _, X_test, _, _ = digits
     runner = runner_for(engine_id, NOUTS)
@@ -90,8 +92,8 @@ def _epoch(runner, batches):
     return [runner.step(xb, yb) for xb, yb in batches]
 
 
-@pytest.mark.parametrize("engine_id", [e for e in ENGINES if e != "tensor_f32"])
-def test_epoch(run_benchmark, digits, request, engine_id):
+@pytest.mark.parametrize("engine_id", LOOP_ENGINES)
+def test_epoch(run_benchmark, runner_for, digits, request, engine_id):
     _skip_unless_slow(request, "one epoch", engine_id)
     X, _, y, _ = digits
     batches = [(X[i : i + 1], y[i : i + 1]) for i in range(len(X))]

@@ -10,7 +10,7 @@ import pytest
 
 import minigrad
 from bench.engines import DIGITS_HIDDEN, FloorRunner, MinigradRunner
-from bench.numpy_floor import NumpyMLP
+from bench.numpy_floor import NumpyMLP, layer_arrays
 
 NOUTS = [*DIGITS_HIDDEN, 10]
 
@@ -71,3 +71,13 @@ def test_floor_generalises_to_other_widths(digits):
     got = runner.grad_dict(xb, yb)
     for key in expected:
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-10, atol=1e-14, err_msg=key)
+
+
+def test_layer_arrays_reads_a_state_dict_in_its_own_order_and_rejects_others():
+    state = minigrad.backend("scalar").MLP(3, [2, 1], seed=0).state_dict()
+    pairs = layer_arrays(state)
+    assert [(w.shape, b.shape) for w, b in pairs] == [((2, 3), (2,)), ((1, 2), (1,))]
+    np.testing.assert_array_equal(pairs[1][0], state["layers.1.weight"])
+    swapped = dict(reversed(list(state.items())))  # bias before weight
+    with pytest.raises(ValueError, match="not an MLP state_dict"):
+        layer_arrays(swapped)

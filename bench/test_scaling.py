@@ -13,8 +13,7 @@ a few nodes per weight and sample), so the sweep finishes in a couple of minutes
 import pytest
 
 import minigrad
-from bench.conftest import runner_for
-from bench.engines import FloorRunner, widths_for
+from bench.engines import FloorRunner, engine_info, widths_for
 
 WIDTHS = [8, 16, 32, 64, 128, 256]
 BATCHES = [1, 4, 16, 64, 256]
@@ -40,7 +39,7 @@ def digits():
 @pytest.mark.parametrize("engine_id", ["scalar", "tensor", "numpy_floor"])
 @pytest.mark.parametrize("batch_size", BATCHES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_scaling_step(run_benchmark, digits, width, batch_size, engine_id):
+def test_scaling_step(run_benchmark, runner_for, digits, width, batch_size, engine_id):
     if engine_id == "scalar" and parameter_count(width) * batch_size > SCALAR_BUDGET:
         pytest.skip(f"scalar engine beyond the budget of {SCALAR_BUDGET} parameters x batch")
     X, _, y, _ = digits
@@ -52,12 +51,10 @@ def test_scaling_step(run_benchmark, digits, width, batch_size, engine_id):
         lambda: runner.step(xb, yb),
         runner.reset,
         f"scaling: width {width}, batch {batch_size}",
-        engine=runner.engine,
-        dtype=runner.dtype,
+        **engine_info(runner),
         batch_size=batch_size,
         width=width,
         hidden=nouts[:-1],
-        parameters=runner.parameters,
         graph_nodes=runner.graph_nodes(xb, yb),
     )
     assert len(set(losses)) == 1, "rounds did not do identical work"
