@@ -175,7 +175,7 @@ class MLPBase:
 
     def forward(self, x):
         for layer in self.layers:
-            x = layer(x)
+            x = layer.forward(x)
         return x
 
     def __repr__(self):

@@ -1,51 +1,25 @@
 """``SGD`` and ``Adam``, written once for both engines with PyTorch's exact update rules.
 
-The update rules are array maths. A tensor-engine parameter already is an array
-(``.data`` / ``.grad``). The scalar engine's parameters are many ``Value`` objects with float
-``.data`` / ``.grad``; the optimizer gathers them into one flat vector (``_ScalarVector``),
-applies the same rule, and writes the result back. So the rule exists once, and the two
-engines cannot drift apart.
+The update rules are array maths. An optimizer asks each parameter's node class for array
+views of its parameters (``_array_views``, part of the engine contract in
+``minigrad/registry.py``): a tensor-engine parameter is its own view (``.data``/``.grad``
+arrays); the scalar engine gathers its many ``Value`` objects into one flat vector, and
+writes the result back. So the rule exists once, and the two engines cannot drift apart.
 """
 
 import math
-import operator
 
 import numpy as np
 
 from minigrad.common.graph import renew_stamps
 
-_get_data = operator.attrgetter("data")
-_get_grad = operator.attrgetter("grad")
 
-
-class _ScalarVector:
-    """A flat array view of scalar-engine parameters (objects with float data/grad)."""
-
-    def __init__(self, nodes):
-        self.nodes = nodes
-
-    @property
-    def data(self):
-        return np.fromiter(map(_get_data, self.nodes), np.float64, len(self.nodes))
-
-    @data.setter
-    def data(self, array):
-        for node, x in zip(self.nodes, array.tolist()):
-            node.data = x
-
-    @property
-    def grad(self):
-        return np.fromiter(map(_get_grad, self.nodes), np.float64, len(self.nodes))
-
-
-def _array_views(params):
-    """Group parameters into array views: tensors as they are, scalars into one vector."""
-    arrays, scalars = [], []
+def _by_class(params):
+    """``[(node class, [its params])]`` in first-seen order (one class per engine)."""
+    groups = {}
     for p in params:
-        (arrays if isinstance(p.data, np.ndarray) else scalars).append(p)
-    if scalars:
-        arrays.append(_ScalarVector(scalars))
-    return arrays
+        groups.setdefault(type(p), []).append(p)
+    return list(groups.items())
 
 
 def _check_nonnegative(name, value):
@@ -71,23 +45,16 @@ class Optimizer:
         if not lr > 0.0:
             raise ValueError(f"invalid learning rate: {lr!r} (must be > 0)")
         self.lr = lr
-        self._views = _array_views(self.params)
+        self._groups = _by_class(self.params)
+        self._views = [view for cls, ps in self._groups for view in cls._array_views(ps)]
 
     def __repr__(self):
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SETTINGS)
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
     def zero_grad(self):
-        for p in self.params:
-            p._zero_grad()
-
-    def step(self):
-        for i, view in enumerate(self._views):
-            self._update(i, view)
-        renew_stamps(self.params)  # graphs built before this step are stale now
-
-    def _update(self, i, view):
-        raise NotImplementedError
+        for cls, params in self._groups:
+            cls._zero_grads(params)
 
 
 class SGD(Optimizer):
@@ -107,19 +74,22 @@ class SGD(Optimizer):
         self.weight_decay = weight_decay
         self._buf = [None] * len(self._views)
 
-    def _update(self, i, view):
-        g = view.grad
-        if self.weight_decay:
-            g = g + self.weight_decay * view.data
-        if self.momentum:
-            buf = self._buf[i]
-            if buf is None:
-                buf = self._buf[i] = np.array(g, copy=True)
-            else:
-                buf *= self.momentum
-                buf += g
-            g = buf
-        view.data -= self.lr * g
+    def step(self):
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
+        for i, view in enumerate(self._views):
+            g = view.grad
+            if weight_decay:
+                g = g + weight_decay * view.data
+            if momentum:
+                buf = self._buf[i]
+                if buf is None:
+                    buf = self._buf[i] = np.array(g, copy=True)
+                else:
+                    buf *= momentum
+                    buf += g
+                g = buf
+            view.data -= lr * g
+        renew_stamps(self.params)  # graphs built before this step are stale now
 
 
 class Adam(Optimizer):
@@ -148,20 +118,20 @@ class Adam(Optimizer):
 
     def step(self):
         self.t += 1
-        super().step()
-
-    def _update(self, i, view):
         beta1, beta2 = self.betas
-        g = view.grad
-        if self.weight_decay:
-            g = g + self.weight_decay * view.data
-        if self._m[i] is None:
-            self._m[i] = np.zeros_like(g)
-            self._v[i] = np.zeros_like(g)
-        m, v = self._m[i], self._v[i]
-        m += (1.0 - beta1) * (g - m)  # torch's lerp_(g, 1 - beta1)
-        v *= beta2
-        v += (1.0 - beta2) * (g * g)  # torch's addcmul_(g, g, 1 - beta2)
         step_size = self.lr / (1.0 - beta1**self.t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**self.t) + self.eps
-        view.data -= step_size * (m / denom)
+        root_correction = math.sqrt(1.0 - beta2**self.t)
+        for i, view in enumerate(self._views):
+            g = view.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * view.data
+            if self._m[i] is None:
+                self._m[i] = np.zeros_like(g)
+                self._v[i] = np.zeros_like(g)
+            m, v = self._m[i], self._v[i]
+            m += (1.0 - beta1) * (g - m)  # torch's lerp_(g, 1 - beta1)
+            v *= beta2
+            v += (1.0 - beta2) * (g * g)  # torch's addcmul_(g, g, 1 - beta2)
+            denom = np.sqrt(v) / root_correction + self.eps
+            view.data -= step_size * (m / denom)
+        renew_stamps(self.params)  # graphs built before this step are stale now

@@ -13,6 +13,8 @@ import math
 import numbers
 import operator
 
+import numpy as np
+
 from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import has_stale_edge, next_id, stale_graph_error, topological_order
 
@@ -76,6 +78,18 @@ class Value:
 
     def _zero_grad(self):
         self.grad = 0.0
+
+    # -- what an optimizer needs (minigrad/common/optim.py) ----------------------------------
+    @staticmethod
+    def _array_views(params):
+        """The parameters as one flat array view: ``.data`` and ``.grad`` read as arrays,
+        ``.data = array`` writes every Value back."""
+        return [ValueVector(params)]
+
+    @staticmethod
+    def _zero_grads(params):
+        for p in params:
+            p.grad = 0.0
 
     # -- ops: forward, and beside it d(out)/d(each parent) ---------------------------------
     # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg,
@@ -197,6 +211,28 @@ class Value:
 
 
 _get_data = operator.attrgetter("data")
+_get_grad = operator.attrgetter("grad")
+
+
+class ValueVector:
+    """Many Values seen as one float64 vector, so an optimizer's update rule is array maths
+    in both engines (``Value._array_views``)."""
+
+    def __init__(self, values):
+        self.values = values
+
+    @property
+    def data(self):
+        return np.fromiter(map(_get_data, self.values), np.float64, len(self.values))
+
+    @data.setter
+    def data(self, array):
+        for v, x in zip(self.values, array.tolist()):
+            v.data = x
+
+    @property
+    def grad(self):
+        return np.fromiter(map(_get_grad, self.values), np.float64, len(self.values))
 
 
 def sum_node(values, ones):

@@ -57,9 +57,11 @@ def _as_input(x, nin, dtype):
         x = Tensor(x, dtype=dtype)
     elif x.data.dtype != dtype:
         x = Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes
-    if x.data.ndim not in (1, 2):
-        raise ValueError(f"input must be 1-D or 2-D, got shape {x.data.shape}")
-    check_width(nin, x.data.shape[-1])
+    shape = x.data.shape
+    if len(shape) not in (1, 2):
+        raise ValueError(f"input must be 1-D or 2-D, got shape {shape}")
+    if shape[-1] != nin:
+        check_width(nin, shape[-1])  # raises, naming both widths
     return x
 
 
