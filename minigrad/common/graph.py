@@ -35,7 +35,8 @@ def topological_order(root, acc_init):
             if parent not in seen:
                 add(parent)
                 parent._acc = acc_init
-                push(parent)
+                if parent._prev:  # a leaf has no parents to visit
+                    push(parent)
     return sorted(seen, key=_get_id)
 
 

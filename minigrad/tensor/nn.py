@@ -50,19 +50,15 @@ class Module(ModuleBase):
         return [p]
 
 
-def _as_input(x, nin, dtype):
+def _as_input(x, dtype):
+    """An input as a Tensor of the model's dtype (an array of that dtype is not copied)."""
     if type(x) is np.ndarray and x.dtype == dtype:  # the common case, without copies
-        x = Tensor._make(x, (), (), "")
-    elif not isinstance(x, Tensor):
-        x = Tensor(x, dtype=dtype)
-    elif x.data.dtype != dtype:
-        x = Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes
-    shape = x.data.shape
-    if len(shape) not in (1, 2):
-        raise ValueError(f"input must be 1-D or 2-D, got shape {shape}")
-    if shape[-1] != nin:
-        check_width(nin, shape[-1])  # raises, naming both widths
-    return x
+        return Tensor._make(x, (), (), "")
+    if not isinstance(x, Tensor):
+        return Tensor(x, dtype=dtype)
+    if x.data.dtype == dtype:
+        return x
+    return Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes
 
 
 class _Dense(Module):
@@ -84,7 +80,14 @@ class _Dense(Module):
         return [("weight", self.weight), ("bias", self.bias)]
 
     def forward(self, x):
-        out = linear(_as_input(x, self.nin, self.dtype), self.weight, self.bias)
+        if type(x) is not Tensor or x.data.dtype != self.dtype:  # (a hidden layer's is)
+            x = _as_input(x, self.dtype)
+        shape = x.data.shape
+        if len(shape) not in (1, 2):
+            raise ValueError(f"input must be 1-D or 2-D, got shape {shape}")
+        if shape[-1] != self.nin:
+            check_width(self.nin, shape[-1])  # raises, naming both widths
+        out = linear(x, self.weight, self.bias)
         return out if self._act is None else self._act(out)
 
 
