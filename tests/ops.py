@@ -11,17 +11,18 @@ the special-values grid all read ``OPS``, so an op added here is tested by all o
 - ``tests/test_equivalence.py``: every ``elementwise`` op of both engines, on each shape in
   ``shapes``, the scalar engine applying it element by element;
 - ``tests/test_torch_oracle.py``: every op with a ``torch`` form, against PyTorch float64;
-- ``tests/test_properties.py``: every ``smooth`` elementwise op of both engines, as a step
-  of random expression graphs (through ``Op.on_reals``);
+- ``tests/test_properties.py``: every ``smooth`` elementwise op of both engines whose
+  gradient is the derivative of its value (no ``numeric``), as a step of random expression
+  graphs (through ``Op.on_reals``);
 - ``tests/test_special_values.py``: every elementwise op of both engines that is not
   ``with_number``, at ±0, ±inf, nan, ... (``raises``: where the contract says ValueError).
 
-Adding an op is one line. Examples, for ops the engines will grow::
+Adding an op is one line, e.g.::
 
-    Op("detach", lambda a: a * a.detach()),                 # d/da = a.detach(), not 2a
-    Op("sum_dim", lambda a: a.sum(dim=0), engines=TENSOR, elementwise=False),
     Op("max_dim", lambda a: a.max(dim=1), engines=TENSOR, elementwise=False,
        torch=lambda a: a.max(dim=1).values),                # torch returns (values, indices)
+
+The engine tests check gradients with ``check_gradient`` (below), which honours ``numeric``.
 
 The fields (all but ``name`` and ``fn`` have defaults):
 
@@ -44,6 +45,11 @@ The fields (all but ``name`` and ``fn`` have defaults):
 - ``raises``: for ops with a contract error, a predicate on the input numbers: True where
   the op must raise ``ValueError``.
 - ``torch``: the op on torch tensors if ``fn`` does not work there; ``None``: no oracle.
+- ``numeric``: for an op whose gradient is by design not the derivative of its value
+  (``detach`` cuts the gradient, so ``a * a.detach()`` has gradient ``a``, not ``2 a``), a
+  function whose derivative is that gradient (``a * a / 2``): the finite-difference checks
+  differentiate it instead of ``fn``, and the random graphs of the hypothesis properties,
+  which differentiate whole graphs by finite differences, leave the op out.
 """
 
 import inspect
@@ -94,6 +100,7 @@ class Op:
     with_number: bool = False
     raises: Callable = None
     torch: Any = SAME
+    numeric: Any = SAME
     arity: int = field(init=False)
 
     def __post_init__(self):
@@ -130,6 +137,7 @@ OPS = (
     Op("tanh", lambda a: a.tanh(), total=True),
     Op("relu", lambda a: a.relu(), smooth=False),
     Op("sigmoid", lambda a: a.sigmoid(), total=True),
+    Op("detach", lambda a: a * a.detach(), numeric=lambda a: a * a * 0.5),
     # -- the same ops with a plain number on one side -----------------------------------
     Op("add_number", lambda a: a + 1.5, total=True, with_number=True),
     Op("number_add", lambda a: 1.5 + a, total=True, with_number=True),
@@ -157,6 +165,16 @@ OPS = (
     ),
     Op("mean", lambda a: a.mean(axis=1), engines=TENSOR, elementwise=False),
     Op("max", lambda a: a.max(), engines=TENSOR, elementwise=False),
+    # PyTorch's dim= for NumPy's axis= (keepdims: torch takes NumPy's spelling too)
+    Op("sum_dim", lambda a: a.sum(dim=0), engines=TENSOR, elementwise=False),
+    Op("mean_dim", lambda a: a.mean(dim=-1, keepdims=True), engines=TENSOR, elementwise=False),
+    Op(
+        "max_dim",
+        lambda a: a.max(dim=1),
+        engines=TENSOR,
+        elementwise=False,
+        torch=lambda a: a.max(dim=1).values,  # torch returns (values, indices)
+    ),
     Op(
         "max_axis",
         lambda a: a.max(axis=0, keepdims=True),
@@ -188,3 +206,24 @@ def ops(engine=None, arity=None, **flags):
             continue
         chosen.append(op)
     return chosen
+
+
+def check_gradient(op, inputs, wrap=None, rtol=1e-5, atol=1e-7):
+    """``minigrad.gradcheck`` of ``wrap(op.fn(*inputs))`` (``wrap``: e.g. a weighted sum
+    that makes a tensor result one number). For an op with ``numeric``, backward still runs
+    through ``fn`` and the finite differences are taken of ``numeric``."""
+    from minigrad import gradcheck
+    from minigrad.tools.gradcheck import GradcheckError, numerical_grads
+
+    wrap = wrap or (lambda out: out)
+    if op.numeric is SAME:
+        return gradcheck(lambda *xs: wrap(op.fn(*xs)), inputs, rtol=rtol, atol=atol)
+    for node in inputs:
+        node._zero_grad()
+    wrap(op.fn(*inputs)).backward()
+    analytic = [np.asarray(node.grad, dtype=np.float64) for node in inputs]
+    numeric = numerical_grads(lambda *xs: wrap(op.numeric(*xs)), inputs)
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        if not np.allclose(a, n, rtol=rtol, atol=atol):
+            raise GradcheckError(f"{op.name}: gradient of input {i}: backward {a}, expected {n}")
+    return True
