@@ -88,17 +88,19 @@ def _summary(array):
 
 
 def _fields(node):
-    """The lines of a node's box: what it holds and its gradient."""
-    if hasattr(node, "requires_grad"):  # a Tensor (its data may be a NumPy scalar)
-        data = np.asarray(node.data)
-        shape = "shape " + "x".join(map(str, data.shape)) if data.ndim else "0-d"
-        fields = [shape, f"data {_summary(data)}"]
-        if node.requires_grad:
+    """The lines of a node's box: its label (if any), what it holds and its gradient."""
+    label = getattr(node, "label", "")
+    fields = [label] if label else []
+    if isinstance(node.data, np.ndarray):  # a node over an array (the tensor engine's)
+        data = node.data
+        fields.append("shape " + "x".join(map(str, data.shape)) if data.ndim else "0-d")
+        fields.append(f"data {_summary(data)}")
+        if getattr(node, "requires_grad", True):
             fields.append(f"grad {_summary(node.grad)}")
         else:
             fields.append("no grad")
         return fields
-    return [f"data {_num(node.data)}", f"grad {_num(node.grad)}"]
+    return [*fields, f"data {_num(node.data)}", f"grad {_num(node.grad)}"]
 
 
 _RECORD_SPECIAL = set('{}|<>"\\')
