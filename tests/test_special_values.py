@@ -306,3 +306,17 @@ if __name__ == "__main__":  # the full list of failures, for a human
             for op in GRID_OPS:
                 if found := torch_failures(engine, op):
                     print(report(f"{engine} {op}: differs from PyTorch float64", found))
+
+
+@pytest.mark.parametrize("x", [nan, inf, -inf, 1e300])
+def test_models_and_losses_print_no_warnings_on_special_inputs(B, x):
+    """The fused ops (a layer's linear node, the losses) are ops too: a model fed inf, nan
+    or overflowing inputs gives non-finite numbers, as PyTorch does, and no warning."""
+    import numpy as np
+
+    model = B.MLP(3, [4, 2], seed=0)
+    X = np.full((2, 3), x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        B.cross_entropy_loss(model(X), [0, 1]).backward()
+        B.mse_loss(model(X), np.zeros((2, 2))).backward()

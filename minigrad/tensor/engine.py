@@ -532,8 +532,12 @@ def linear(x, weight, bias):
         raise ValueError(
             f"linear: input of shape {xd.shape} does not match weight of shape {w.shape}"
         )
-    out = xd @ w.T
-    out += bias.data
+    token = ignore_fp_errors()  # inf or nan inputs: PyTorch's result, no NumPy warning
+    try:
+        out = xd @ w.T
+        out += bias.data
+    finally:
+        restore_fp_errors(token)
     # d/dx = g @ W, d/dW = g.T @ x, d/db = g summed over the batch (one sample: outer, g)
     if xd.ndim == 1:
         rules = (lambda g: g @ w, lambda g: np.multiply.outer(g, xd), _same)
