@@ -319,7 +319,19 @@ def publish():
     command = [sys.executable, "-m", "pytest", "bench", *PUBLISH_OPTIONS]
     command += [f"--benchmark-json={PUBLISH_JSON}", "-p", "no:cacheprovider"]
     print("running", " ".join(command[2:]), flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode
+    code = subprocess.run(command, cwd=ROOT).returncode
+    if PUBLISH_JSON.exists():
+        _drop_round_times(PUBLISH_JSON)
+    return code
+
+
+def _drop_round_times(path):
+    """Keep the published JSON small: every statistic stays, each round's own time goes
+    (pytest-benchmark stores all of them: megabytes for the fast engines' many rounds)."""
+    data = json.loads(path.read_text())
+    for bench in data.get("benchmarks", []):
+        bench.get("stats", {}).pop("data", None)
+    path.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def main(argv=None):
