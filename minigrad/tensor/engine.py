@@ -354,7 +354,9 @@ class Tensor:
             d = np.swapaxes(x2, -1, -2) @ as_matrix(g)
             return d[..., 0] if y.ndim == 1 else d
 
-        return Tensor._make(x @ y, (self, other), (d_x, d_y), "@")
+        with _quiet():  # inf * 0 inside the products: nan, without NumPy's warning
+            out = x @ y
+        return Tensor._make(out, (self, other), (d_x, d_y), "@")
 
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
@@ -368,7 +370,9 @@ class Tensor:
                 g = np.expand_dims(g, axis)
             return np.broadcast_to(g, shape)
 
-        return Tensor._make(self.data.sum(axis=axis, keepdims=keepdims), (self,), (d_x,), "sum")
+        with _quiet():  # inf - inf, or overflow: PyTorch's nan or inf, without a warning
+            out = self.data.sum(axis=axis, keepdims=keepdims)
+        return Tensor._make(out, (self,), (d_x,), "sum")
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
         axis = _axis(axis, dim)
@@ -377,7 +381,9 @@ class Tensor:
             if axis is None
             else np.prod([self.data.shape[a] for a in np.atleast_1d(axis)])
         )
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
+        with _quiet():  # an empty mean is nan, as in PyTorch (1 / 0 is inf, 0 * inf nan)
+            scale = 1.0 / np.float64(n)
+        return self.sum(axis=axis, keepdims=keepdims) * scale
 
     def max(self, axis=None, keepdims=False, *, dim=None):
         axis = _axis(axis, dim)
@@ -388,6 +394,8 @@ class Tensor:
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             mask = x == m
+            if axis is None and np.isnan(m).any():  # PyTorch's max(): the gradient goes to nan
+                mask = np.isnan(x)
             return mask * (g / mask.sum(axis=axis, keepdims=True))
 
         out = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis=axis))

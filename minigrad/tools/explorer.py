@@ -32,6 +32,8 @@ import os
 
 import numpy as np
 
+from minigrad.common.graph import has_stale_edge, stale_graph_error
+
 GROUP_ABOVE = 300  # group a graph with more nodes than this (explore(group=None))
 FAN_IN = 8  # a node with at least this many parents heads a group
 BOX_W, BOX_H, COL_GAP, ROW_GAP, PAD = 168, 66, 44, 14, 20
@@ -78,6 +80,8 @@ def replay(root):
     """
     root = _single_root(root)
     nodes = _walk(root)
+    if has_stale_edge(nodes):  # as backward: a tensor rule would read the new weights
+        raise stale_graph_error()
     index = {id(n): i for i, n in enumerate(nodes)}
     grads = [None] * len(nodes)
     terms = [None] * len(nodes)

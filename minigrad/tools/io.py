@@ -195,9 +195,11 @@ def save(model, path):
     The file is written to exactly ``path`` (no ``.npz`` is appended; ``.npz`` is the
     conventional suffix). It is first written to a temporary file in the same directory
     and then moved into place, so an interrupted save never leaves a half-written file
-    under ``path``. The file gets the permissions a plain ``open(path, "wb")`` would give
-    it: those of the file it replaces, or else ``0o666`` less the umask. An ``OSError`` (a
-    missing directory, no permission, ``path`` is a directory, a full disk) names ``path``.
+    under ``path``. A symlink is written through, and a device or FIFO (``/dev/null``)
+    written into directly, never replaced. The file gets the permissions a plain
+    ``open(path, "wb")`` would give it: those of the file it replaces, or else ``0o666``
+    less the umask. An ``OSError`` (a missing directory, no permission, ``path`` is a
+    directory, a full disk) names ``path``.
     A model with non-finite weights, or more parameters than any engine loads
     (``MAX_PARAMETERS``), raises ``ValueError`` (such a file could not be loaded). Returns
     ``path``.
@@ -216,16 +218,28 @@ def save(model, path):
     arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
     arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
     target = os.fspath(path)
+    # A symlink is written through, and a device or FIFO (``/dev/null``) written into, as a
+    # plain open() would: replacing it would swap the link, or the device, for a new file.
+    real = os.path.realpath(target)
+    if os.path.exists(real) and not os.path.isfile(real) and not os.path.isdir(real):
+        buffer = io.BytesIO()  # a zip needs a seekable file; a pipe or device is not one
+        np.savez(buffer, **arrays)
+        try:
+            with open(real, "wb") as f:
+                f.write(buffer.getbuffer())
+        except OSError as e:
+            raise _naming(e, target) from None
+        return path
     tmp = None
     try:
-        tmp, fd = _create_beside(target)
+        tmp, fd = _create_beside(real)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
         try:  # replacing a file keeps its permissions, as writing into it would
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
         except FileNotFoundError:
             pass
-        os.replace(tmp, target)
+        os.replace(tmp, real)
     except BaseException as e:
         if tmp is not None:
             try:
