@@ -88,3 +88,33 @@ def test_optimizer_repr_shows_its_settings(B):
     assert repr(B.Adam(params)) == (
         f"Adam({len(params)} parameters, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)"
     )
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "0.1", None, True])
+def test_an_optimizer_refuses_a_learning_rate_that_is_not_a_finite_number(B, bad):
+    params = B.MLP(2, [1], seed=0).parameters()
+    with pytest.raises(ValueError, match="learning rate"):
+        B.SGD(params, lr=bad)
+    with pytest.raises(ValueError, match="must be"):
+        B.Adam(params, lr=0.1, betas=(bad, 0.999))
+
+
+def test_a_tensor_of_whole_numbers_indexes_like_an_int_array():
+    t = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    picked = t[Tensor([2, 0, 2])]
+    np.testing.assert_array_equal(picked.data, [30.0, 10.0, 30.0])
+    picked.sum().backward()
+    np.testing.assert_array_equal(t.grad, [1.0, 0.0, 2.0])
+    with pytest.raises(IndexError, match="whole numbers"):
+        t[Tensor([0.5])]
+
+
+def test_each_node_owns_a_writable_grad():
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.ones((2, 3)), requires_grad=True)
+    out = (a + b).reshape(3, 2).T.sum()
+    out.backward()
+    grads = [a.grad, b.grad]
+    assert grads[0] is not grads[1] and not np.shares_memory(grads[0], grads[1])
+    a.grad *= 3.0  # in place, as gradient clipping does
+    np.testing.assert_array_equal(b.grad, np.ones((2, 3)))

@@ -8,6 +8,7 @@ writes the result back. So the rule exists once, and the two engines cannot drif
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -22,9 +23,13 @@ def _by_class(params):
     return list(groups.items())
 
 
+def _is_finite_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_nonnegative(name, value):
-    if not value >= 0.0:
-        raise ValueError(f"invalid {name}: {value!r} (must be >= 0)")
+    if not (_is_finite_real(value) and value >= 0.0):
+        raise ValueError(f"invalid {name}: {value!r} (must be a finite number >= 0)")
 
 
 class Optimizer:
@@ -42,8 +47,8 @@ class Optimizer:
                     f"optimizer got parameter {i}, a tensor that does not require grad: "
                     "it would never receive a gradient (make it with requires_grad=True)"
                 )
-        if not lr > 0.0:
-            raise ValueError(f"invalid learning rate: {lr!r} (must be > 0)")
+        if not (_is_finite_real(lr) and lr > 0.0):
+            raise ValueError(f"invalid learning rate: {lr!r} (must be a finite number > 0)")
         self.lr = lr
         self._groups = _by_class(self.params)
         self._views = [view for cls, ps in self._groups for view in cls._array_views(ps)]
@@ -105,7 +110,7 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         beta1, beta2 = betas
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= beta < 1.0:
+            if not (_is_finite_real(beta) and 0.0 <= beta < 1.0):
                 raise ValueError(f"invalid {name}: {beta!r} (must be in [0, 1))")
         _check_nonnegative("eps", eps)
         _check_nonnegative("weight_decay", weight_decay)

@@ -14,6 +14,11 @@ from minigrad.scalar.losses import cross_entropy_loss, mse_loss
 from minigrad.scalar.nn import MLP, Layer, Module, Neuron
 
 
+def leaf(data, label=""):
+    """A leaf node that receives a gradient (in this engine, any ``Value``)."""
+    return Value(data, label=label)
+
+
 def to_numpy(x):
     """Values (a Value, or nested lists of them) as a float64 array of their ``.data``."""
     return np.array(_data(x), dtype=np.float64)
@@ -36,6 +41,7 @@ __all__ = [
     "Neuron",
     "Value",
     "cross_entropy_loss",
+    "leaf",
     "mse_loss",
     "no_grad",
     "to_numpy",

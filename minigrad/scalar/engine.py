@@ -199,9 +199,13 @@ class Value:
                 g = node._acc
                 node._acc = None  # consumed: adding to it again (TypeError) means a stale graph
                 node.grad += g
-                if g:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees)
+                if g:
                     for parent, local in zip(node._prev, node._local):
                         parent._acc += local * g
+                else:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees) ...
+                    for parent in node._prev:  # ... but a stale graph is an error even here
+                        if parent._id > node._id:
+                            raise stale_graph_error()
         except TypeError:
             # A parameter written after this graph was built has a newer stamp than the
             # nodes that used it, so it came first in this order and was consumed already.

@@ -13,6 +13,11 @@ from minigrad.tensor.losses import cross_entropy_loss, mse_loss
 from minigrad.tensor.nn import MLP, Layer, Module, Neuron
 
 
+def leaf(data, label=""):
+    """A leaf node that receives a gradient: a float64 ``Tensor`` with requires_grad."""
+    return Tensor(data, requires_grad=True, label=label)
+
+
 def to_numpy(x):
     """A Tensor (or array-like) as a float64 array of its data."""
     if isinstance(x, Tensor):
@@ -29,6 +34,7 @@ __all__ = [
     "Neuron",
     "Tensor",
     "cross_entropy_loss",
+    "leaf",
     "linear",
     "mse_loss",
     "no_grad",

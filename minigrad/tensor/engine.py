@@ -368,7 +368,7 @@ class Tensor:
         def d_x(g):  # d(sum x)/dx_i = 1: spread g back over the summed axes
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
-            return np.broadcast_to(g, shape)
+            return np.broadcast_to(g, shape).copy()  # writable, and the input's own
 
         with _quiet():  # inf - inf, or overflow: PyTorch's nan or inf, without a warning
             out = self.data.sum(axis=axis, keepdims=keepdims)
@@ -406,7 +406,7 @@ class Tensor:
             shape = tuple(shape[0])
         old = self.data.shape
         return Tensor._make(
-            self.data.reshape(shape), (self,), (lambda g: g.reshape(old),), "reshape"
+            self.data.reshape(shape), (self,), (lambda g: g.reshape(old).copy(),), "reshape"
         )
 
     def transpose(self, *axes):
@@ -415,15 +415,18 @@ class Tensor:
         axes = axes or None
         inverse = None if axes is None else tuple(np.argsort(axes))
         out = np.transpose(self.data, axes)
-        return Tensor._make(out, (self,), (lambda g: np.transpose(g, inverse),), "transpose")
+        return Tensor._make(out, (self,), (lambda g: np.transpose(g, inverse).copy(),), "transpose")
 
     @property
     def T(self):
         return self.transpose()
 
     def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.data
+        if isinstance(index, Tensor):  # a tensor of whole numbers indexes like an int array
+            whole = index.data.astype(np.intp)
+            if not np.array_equal(whole, index.data):
+                raise IndexError(f"a tensor used as an index must hold whole numbers: {index}")
+            index = whole
         shape, dtype = self.data.shape, self.data.dtype
 
         def d_x(g):  # scatter-add: an element picked twice gets both contributions
@@ -515,7 +518,7 @@ def _lift(x, like):
 
 
 def _same(g):  # the rule of an input whose derivative is 1
-    return g
+    return g.copy()  # a copy: two inputs (x + y) must not share one gradient array
 
 
 def _negated(g):  # the rule of an input whose derivative is -1

@@ -493,15 +493,11 @@ def example_graph(backend, mlp=False):
         loss = B.mse_loss(model([[2.0, -1.0]]), [[1.0]])  # a batch of one: (1, 1) in both
         loss.backward()
         return loss
-    if backend == "scalar":
-        leaf = B.Value
-    else:
-
-        def leaf(x):
-            return B.Tensor(x, requires_grad=True)
-
-    x1, x2, w1, w2, b = (leaf(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))
+    x1, x2 = B.leaf(2.0, label="x1"), B.leaf(0.0, label="x2")
+    w1, w2 = B.leaf(-3.0, label="w1"), B.leaf(1.0, label="w2")
+    b = B.leaf(6.8813735870195432, label="b")
     out = (x1 * w1 + x2 * w2 + b).tanh()
+    out.label = "o"
     out.backward()
     return out
 

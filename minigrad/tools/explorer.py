@@ -61,7 +61,7 @@ def _single_root(node):
 
 
 def _is_tensor(node):
-    return hasattr(node, "requires_grad")  # a Tensor (its data may be a NumPy scalar)
+    return isinstance(node.data, np.ndarray)  # a node over an array (the tensor engine's)
 
 
 def _one_like(g):
