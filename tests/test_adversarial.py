@@ -1,4 +1,7 @@
-"""Defects found by an adversarial review of issues 8-11, one minimal test each."""
+"""Inputs an adversarial tester tried after issues 8-11, each a defect found and fixed: one
+minimal test each, so none comes back (save through links and devices, quiet tensor
+reductions, max at nan, mean of nothing, stale graphs in the explorer and at zero
+gradients, gradient arrays each node owns)."""
 
 import os
 import stat
