@@ -14,10 +14,8 @@ def B(request):
 
 def leaf(B, x):
     """A leaf node of engine ``B`` holding ``x`` (a number, or an array for the tensor
-    engine), that receives a gradient."""
-    if B.__name__ == "minigrad.scalar":
-        return B.Value(x)
-    return B.Tensor(x, requires_grad=True)
+    engine), that receives a gradient: the engine contract's ``leaf``."""
+    return B.leaf(x)
 
 
 def grad_of(B, nodes):

@@ -81,8 +81,9 @@ class ModuleBase:
         return out
 
     def zero_grad(self):
-        for node in self.parameters():
-            node._zero_grad()
+        params = self.parameters()
+        if params:  # one engine's nodes: its class zeroes them, as an optimizer's zero_grad
+            type(params[0])._zero_grads(params)
 
     def state_dict(self):
         """``{name: float64 ndarray copy}`` in PyTorch's Linear layout."""
