@@ -203,9 +203,11 @@ class Value:
                     for parent, local in zip(node._prev, node._local):
                         parent._acc += local * g
                 else:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees) ...
-                    for parent in node._prev:  # ... but a stale graph is an error even here
-                        if parent._id > node._id:
+                    for parent, local in zip(node._prev, node._local):
+                        if parent._id > node._id:  # ... but a stale graph is an error here
                             raise stale_graph_error()
+                        if local - local:  # ... and 0 * inf or 0 * nan is nan (PyTorch's)
+                            parent._acc += local * g
         except TypeError:
             # A parameter written after this graph was built has a newer stamp than the
             # nodes that used it, so it came first in this order and was consumed already.
