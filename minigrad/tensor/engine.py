@@ -160,13 +160,21 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad is None:
-            return np.zeros_like(self.data)
+        if self._grad is None:  # kept: an in-place write into it must reach step()
+            self._grad = np.zeros_like(self.data)
         return self._grad
 
     @grad.setter
     def grad(self, value):
-        self._grad = None if value is None else np.array(value, dtype=self.data.dtype)
+        if value is None:
+            self._grad = None
+            return
+        grad = np.array(value, dtype=self.data.dtype)
+        if grad.shape != self.data.shape:  # PyTorch refuses it too; step() would broadcast it
+            raise ValueError(
+                f"a gradient of shape {grad.shape} for a tensor of shape {self.data.shape}"
+            )
+        self._grad = grad
 
     def _zero_grad(self):
         self._grad = None
@@ -485,7 +493,9 @@ class Tensor:
                 if g is None:
                     continue
                 node._acc = None
-                node._grad = g if node._grad is None else node._grad + g
+                total = g if node._grad is None else node._grad + g
+                # 0-d arithmetic gives NumPy scalars: .grad is a writable array all the same
+                node._grad = total if type(total) is np.ndarray else np.asarray(total)
                 for parent, rule in zip(node._prev, node._rules):
                     if parent._id > node._id:  # written after this graph was built
                         raise stale_graph_error()
