@@ -42,6 +42,17 @@ class Optimizer:
             if id(p) in seen:  # it would move twice as far as the others in one step
                 raise ValueError(f"optimizer got parameter {i} twice (the same {type(p).__name__})")
             seen.add(id(p))
+            if not hasattr(type(p), "_array_views"):  # e.g. floats, an array, a nested list
+                raise TypeError(
+                    f"optimizer parameter {i} is a {type(p).__name__}, not a graph node "
+                    "(pass model.parameters())"
+                )
+            if p._prev:  # PyTorch: "can't optimize a non-leaf Tensor"
+                raise ValueError(
+                    f"optimizer got parameter {i}, a node computed from others by {p._op!r}: "
+                    "the next forward pass computes it again, so stepping it trains nothing "
+                    "(optimize the leaves it was computed from)"
+                )
             if not getattr(p, "requires_grad", True):
                 raise ValueError(
                     f"optimizer got parameter {i}, a tensor that does not require grad: "
@@ -80,6 +91,11 @@ class SGD(Optimizer):
         self._buf = [None] * len(self._views)
 
     def step(self):
+        with np.errstate(all="ignore"):  # inf or nan in the update: no NumPy warning
+            self._step()
+        renew_stamps(self.params)  # graphs built before this step are stale now
+
+    def _step(self):
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for i, view in enumerate(self._views):
             g = view.grad
@@ -94,7 +110,6 @@ class SGD(Optimizer):
                     buf += g
                 g = buf
             view.data -= lr * g
-        renew_stamps(self.params)  # graphs built before this step are stale now
 
 
 class Adam(Optimizer):
@@ -122,6 +137,11 @@ class Adam(Optimizer):
         self._v = [None] * len(self._views)
 
     def step(self):
+        with np.errstate(all="ignore"):  # inf or nan in the update: no NumPy warning
+            self._step()
+        renew_stamps(self.params)  # graphs built before this step are stale now
+
+    def _step(self):
         self.t += 1
         beta1, beta2 = self.betas
         step_size = self.lr / (1.0 - beta1**self.t)
@@ -139,4 +159,3 @@ class Adam(Optimizer):
             v += (1.0 - beta2) * (g * g)  # torch's addcmul_(g, g, 1 - beta2)
             denom = np.sqrt(v) / root_correction + self.eps
             view.data -= step_size * (m / denom)
-        renew_stamps(self.params)  # graphs built before this step are stale now
