@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from minigrad.common.fp_errors import ignore_fp_errors, restore_fp_errors
 from minigrad.common.graph import renew_stamps
 
 
@@ -91,8 +92,11 @@ class SGD(Optimizer):
         self._buf = [None] * len(self._views)
 
     def step(self):
-        with np.errstate(all="ignore"):  # inf or nan in the update: no NumPy warning
+        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
+        try:
             self._step()
+        finally:
+            restore_fp_errors(token)
         renew_stamps(self.params)  # graphs built before this step are stale now
 
     def _step(self):
@@ -137,8 +141,11 @@ class Adam(Optimizer):
         self._v = [None] * len(self._views)
 
     def step(self):
-        with np.errstate(all="ignore"):  # inf or nan in the update: no NumPy warning
+        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
+        try:
             self._step()
+        finally:
+            restore_fp_errors(token)
         renew_stamps(self.params)  # graphs built before this step are stale now
 
     def _step(self):

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from minigrad.common.fp_errors import ignore_fp_errors, quiet, restore_fp_errors
 from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import next_id, stale_graph_error, topological_order
 
@@ -24,37 +25,8 @@ _new = object.__new__
 
 
 # Special values (inf, nan, overflow) give PyTorch's results without NumPy's RuntimeWarnings:
-# elementwise ops compute inside ``with _quiet():``, and ``backward`` runs every rule with
-# NumPy's floating-point errors ignored. ``np.errstate(all="ignore")`` does that, but costs
-# 11,000 instructions per use (a whole digits training step is about 450,000); setting the
-# context variable behind it costs about 1,600.
-try:
-    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-
-    # ignore_fp_errors() -> token; restore_fp_errors(token): both C calls, no Python frame
-    ignore_fp_errors = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
-    restore_fp_errors = _extobj_contextvar.reset
-except ImportError:  # NumPy 1.x, or a NumPy that moved it: the public way, slower
-
-    def ignore_fp_errors():
-        state = np.errstate(all="ignore")
-        state.__enter__()
-        return state
-
-    def restore_fp_errors(state):
-        state.__exit__(None, None, None)
-
-
-class _quiet:
-    """``with _quiet():`` ignores NumPy's floating-point errors inside the block."""
-
-    __slots__ = ("token",)
-
-    def __enter__(self):
-        self.token = ignore_fp_errors()
-
-    def __exit__(self, *exc):
-        restore_fp_errors(self.token)
+# elementwise ops compute inside ``with quiet():``; backward and linear, the hot path, use
+# the cheaper token pair (minigrad/common/fp_errors.py says why).
 
 
 def _unbroadcast(grad, shape):
@@ -242,13 +214,13 @@ class Tensor:
 
     def __add__(self, other):
         other = _lift(other, self)
-        with _quiet():
+        with quiet():
             out = self.data + other.data
         return Tensor._make(out, (self, other), (_same, _same), "+")  # d/dx = d/dy = 1
 
     def __sub__(self, other):
         other = _lift(other, self)
-        with _quiet():
+        with quiet():
             out = self.data - other.data
         return Tensor._make(out, (self, other), (_same, _negated), "-")  # d/dx = 1, d/dy = -1
 
@@ -258,7 +230,7 @@ class Tensor:
     def __mul__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
-        with _quiet():
+        with quiet():
             out = x * y
         # d(x y)/dx = y, d(x y)/dy = x
         return Tensor._make(out, (self, other), (lambda g: g * y, lambda g: g * x), "*")
@@ -266,7 +238,7 @@ class Tensor:
     def __truediv__(self, other):
         other = _lift(other, self)
         x, y = self.data, other.data
-        with _quiet():
+        with quiet():
             out = x / y
         # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -(out / y)
         rules = (lambda g: (1.0 / y) * g, lambda g: -(out / y) * g)
@@ -283,7 +255,7 @@ class Tensor:
                 "negative base to a fractional power is not a real number "
                 f"(base min {x.min()!r}, exponents {y!r})"
             )
-        with _quiet():
+        with quiet():
             out = x**y
 
         def d_base(g):  # d/dx x**y = y x**(y-1); 0 where y == 0 (PyTorch's convention)
@@ -301,7 +273,7 @@ class Tensor:
         return Tensor._make(-self.data, (self,), (_negated,), "neg")  # d(-x)/dx = -1
 
     def exp(self):
-        with _quiet():
+        with quiet():
             out = np.exp(self.data)
         return Tensor._make(out, (self,), (lambda g: g * out,), "exp")  # d/dx e**x = e**x
 
@@ -362,7 +334,7 @@ class Tensor:
             d = np.swapaxes(x2, -1, -2) @ as_matrix(g)
             return d[..., 0] if y.ndim == 1 else d
 
-        with _quiet():  # inf * 0 inside the products: nan, without NumPy's warning
+        with quiet():  # inf * 0 inside the products: nan, without NumPy's warning
             out = x @ y
         return Tensor._make(out, (self, other), (d_x, d_y), "@")
 
@@ -378,7 +350,7 @@ class Tensor:
                 g = np.expand_dims(g, axis)
             return np.broadcast_to(g, shape).copy()  # writable, and the input's own
 
-        with _quiet():  # inf - inf, or overflow: PyTorch's nan or inf, without a warning
+        with quiet():  # inf - inf, or overflow: PyTorch's nan or inf, without a warning
             out = self.data.sum(axis=axis, keepdims=keepdims)
         return Tensor._make(out, (self,), (d_x,), "sum")
 
@@ -389,7 +361,7 @@ class Tensor:
             if axis is None
             else np.prod([self.data.shape[a] for a in np.atleast_1d(axis)])
         )
-        with _quiet():  # an empty mean is nan, as in PyTorch (1 / 0 is inf, 0 * inf nan)
+        with quiet():  # an empty mean is nan, as in PyTorch (1 / 0 is inf, 0 * inf nan)
             scale = 1.0 / np.float64(n)
         return self.sum(axis=axis, keepdims=keepdims) * scale
 
@@ -404,7 +376,8 @@ class Tensor:
             mask = x == m
             if axis is None and np.isnan(m).any():  # PyTorch's max(): the gradient goes to nan
                 mask = np.isnan(x)
-            return mask * (g / mask.sum(axis=axis, keepdims=True))
+            # selected, not multiplied by the mask: 0 * inf would be nan for the others
+            return np.where(mask, g / mask.sum(axis=axis, keepdims=True), 0.0)
 
         out = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis=axis))
         return Tensor._make(out, (self,), (d_x,), "max")
@@ -449,7 +422,7 @@ class Tensor:
         """What this node passes to each parent in ``_prev`` when ``g`` reaches it, shaped
         like that parent (``None`` for a parent that needs no gradient). ``backward`` does
         the same, inline."""
-        with _quiet():
+        with quiet():
             return tuple(
                 _unbroadcast(rule(g), parent.data.shape) if parent.requires_grad else None
                 for parent, rule in zip(self._prev, self._rules)

@@ -51,9 +51,10 @@ class Module(ModuleBase):
 
 
 def _as_input(x, dtype):
-    """An input as a Tensor of the model's dtype (an array of that dtype is not copied)."""
-    if type(x) is np.ndarray and x.dtype == dtype:  # the common case, without copies
-        return Tensor._make(x, (), (), "")
+    """An input as a Tensor of the model's dtype: a copy, as ``Tensor(x)`` makes, since the
+    weight's gradient rule reads it at backward time and the caller may reuse the array."""
+    if type(x) is np.ndarray and x.dtype == dtype:  # the common case: one copy, no checks
+        return Tensor._make(x.copy(), (), (), "")
     if not isinstance(x, Tensor):
         return Tensor(x, dtype=dtype)
     if x.data.dtype == dtype:
