@@ -19,6 +19,7 @@ from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import has_stale_edge, next_id, stale_graph_error, topological_order
 
 _INF = float("inf")
+_NEG_INF = -_INF
 
 
 def _as_float(x):
@@ -202,12 +203,16 @@ class Value:
                 if g:
                     for parent, local in zip(node._prev, node._local):
                         parent._acc += local * g
-                else:  # a zero gradient adds nothing (dead ReLUs cut whole subtrees) ...
-                    for parent, local in zip(node._prev, node._local):
-                        if parent._id > node._id:  # ... but a stale graph is an error here
+                elif node._prev:  # a zero gradient adds nothing (dead ReLUs cut subtrees) ...
+                    # ... unless a parent is newer (a stale graph, an error here too) or the
+                    # local derivative is inf or nan (0 * inf is nan, as in PyTorch). Indexed,
+                    # not zipped: a zip is one more object for the garbage collector to count.
+                    prev, local = node._prev, node._local
+                    for i in range(len(prev)):
+                        if prev[i]._id > node._id:
                             raise stale_graph_error()
-                        if local - local:  # ... and 0 * inf or 0 * nan is nan (PyTorch's)
-                            parent._acc += local * g
+                        if not _NEG_INF < local[i] < _INF:
+                            prev[i]._acc += local[i] * g
         except TypeError:
             # A parameter written after this graph was built has a newer stamp than the
             # nodes that used it, so it came first in this order and was consumed already.
