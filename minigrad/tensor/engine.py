@@ -8,8 +8,9 @@ that input`` (the vectorised form of the scalar engine's local derivatives: wher
 scalar ``*`` stores ``(y, x)``, the tensor ``*`` stores ``(g -> g * y, g -> g * x)``). The
 rules close over the op's inputs and saved arrays, never over the output node, so a graph
 holds no reference cycle and is freed by reference counting alone. ``backward`` calls a
-rule only for an input that needs a gradient, and undoes broadcasting in one place
-(``_unbroadcast``), so no rule has to.
+rule only for an input that needs a gradient. Undoing broadcasting is done in one place,
+when the node is made (``_broadcast``: a broadcast input's rule is followed by
+``_unbroadcast``), so no rule has to, and ``backward`` never compares shapes.
 """
 
 import functools
@@ -39,6 +40,23 @@ def _unbroadcast(grad, shape):
     )
     grad = grad.sum(axis=axes, keepdims=True) if axes else grad
     return grad.reshape(shape)
+
+
+def _broadcast(out, parents, rules, op):
+    """``Tensor._make`` for an op whose inputs NumPy may broadcast (the elementwise binary
+    ops, and matmul over stacks of matrices): the rule of an input smaller than the result
+    is followed by ``_unbroadcast`` back to that input's shape. Every other rule already
+    gives its input's shape, so ``backward`` never checks shapes."""
+    shape = np.shape(out)
+    rules = tuple(
+        rule if p.data.shape == shape else _summed_to(rule, p.data.shape)
+        for p, rule in zip(parents, rules)
+    )
+    return Tensor._make(out, parents, rules, op)
+
+
+def _summed_to(rule, shape):
+    return lambda g: _unbroadcast(rule(g), shape)
 
 
 _DTYPES = (np.float64, np.float32)
@@ -210,19 +228,19 @@ class Tensor:
     # exp, log, tanh, relu, sigmoid; then the tensor-only matmul, sum, mean, max, reshape,
     # transpose, getitem. Each op lists one rule per input, ``g -> gradient of that input``
     # (the scalar engine's local derivatives, times g): ``backward`` calls a rule only for
-    # an input that needs a gradient, and sums a broadcast result back to the input's shape.
+    # an input that needs a gradient; ops that broadcast make their node with ``_broadcast``.
 
     def __add__(self, other):
         other = _lift(other, self)
         with quiet():
             out = self.data + other.data
-        return Tensor._make(out, (self, other), (_same, _same), "+")  # d/dx = d/dy = 1
+        return _broadcast(out, (self, other), (_same, _same), "+")  # d/dx = d/dy = 1
 
     def __sub__(self, other):
         other = _lift(other, self)
         with quiet():
             out = self.data - other.data
-        return Tensor._make(out, (self, other), (_same, _negated), "-")  # d/dx = 1, d/dy = -1
+        return _broadcast(out, (self, other), (_same, _negated), "-")  # d/dx = 1, d/dy = -1
 
     def __rsub__(self, other):
         return _lift(other, self) - self
@@ -233,7 +251,7 @@ class Tensor:
         with quiet():
             out = x * y
         # d(x y)/dx = y, d(x y)/dy = x
-        return Tensor._make(out, (self, other), (lambda g: g * y, lambda g: g * x), "*")
+        return _broadcast(out, (self, other), (lambda g: g * y, lambda g: g * x), "*")
 
     def __truediv__(self, other):
         other = _lift(other, self)
@@ -242,7 +260,7 @@ class Tensor:
             out = x / y
         # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -(out / y)
         rules = (lambda g: (1.0 / y) * g, lambda g: -(out / y) * g)
-        return Tensor._make(out, (self, other), rules, "/")
+        return _broadcast(out, (self, other), rules, "/")
 
     def __rtruediv__(self, other):
         return _lift(other, self) / self
@@ -264,7 +282,7 @@ class Tensor:
         def d_exponent(g):  # d/dy x**y = x**y ln x; 0 where x == 0 and y >= 0 (PyTorch's)
             return np.where((x == 0) & (y >= 0), 0.0, out * np.log(x)) * g
 
-        return Tensor._make(out, (self, other), (d_base, d_exponent), "**")
+        return _broadcast(out, (self, other), (d_base, d_exponent), "**")
 
     def __rpow__(self, other):
         return _lift(other, self) ** self
@@ -336,6 +354,8 @@ class Tensor:
 
         with quiet():  # inf * 0 inside the products: nan, without NumPy's warning
             out = x @ y
+        if out.ndim > 2:  # a stack of matrices: NumPy broadcast the stack axes
+            return _broadcast(out, (self, other), (d_x, d_y), "@")
         return Tensor._make(out, (self, other), (d_x, d_y), "@")
 
     def __rmatmul__(self, other):
@@ -424,7 +444,7 @@ class Tensor:
         the same, inline."""
         with quiet():
             return tuple(
-                _unbroadcast(rule(g), parent.data.shape) if parent.requires_grad else None
+                rule(g) if parent.requires_grad else None
                 for parent, rule in zip(self._prev, self._rules)
             )
 
@@ -474,9 +494,6 @@ class Tensor:
                         raise stale_graph_error()
                     if parent.requires_grad:
                         pg = rule(g)
-                        shape = parent.data.shape
-                        if pg.shape != shape:  # the input was broadcast: sum g back
-                            pg = _unbroadcast(pg, shape)
                         parent._acc = pg if parent._acc is None else parent._acc + pg
         finally:
             restore_fp_errors(token)
