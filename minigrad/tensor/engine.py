@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from minigrad.common.checks import check_width
 from minigrad.common.fp_errors import ignore_fp_errors, quiet, restore_fp_errors
 from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import next_id, stale_graph_error, topological_order
@@ -539,10 +540,8 @@ def linear(x, weight, bias):
     ``x``: ``(N, nin)`` or ``(nin,)``; ``weight``: ``(nout, nin)``; ``bias``: ``(nout,)``.
     """
     xd, w = x.data, weight.data
-    if xd.shape[-1] != w.shape[1]:
-        raise ValueError(
-            f"linear: input of shape {xd.shape} does not match weight of shape {w.shape}"
-        )
+    if xd.ndim not in (1, 2) or xd.shape[-1] != w.shape[1]:
+        _check_linear_input(xd.shape, w.shape)
     token = ignore_fp_errors()  # inf or nan inputs: PyTorch's result, no NumPy warning
     try:
         out = xd @ w.T
@@ -555,6 +554,12 @@ def linear(x, weight, bias):
     else:
         rules = (lambda g: g @ w, lambda g: g.T @ xd, _sum_rows)
     return Tensor._make(out, (x, weight, bias), rules, "linear")
+
+
+def _check_linear_input(x_shape, w_shape):
+    if len(x_shape) not in (1, 2):
+        raise ValueError(f"input must be 1-D or 2-D, got shape {x_shape}")
+    check_width(w_shape[1], x_shape[-1])  # raises, naming both widths
 
 
 # d/db of a batch: g summed over its rows (the C-level ufunc method, not a Python wrapper)

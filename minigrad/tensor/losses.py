@@ -8,7 +8,7 @@ builds the same maths from primitive nodes; tests/test_equivalence.py proves the
 import numpy as np
 
 from minigrad.common.checks import check_same_shape, class_targets
-from minigrad.common.fp_errors import quiet
+from minigrad.common.fp_errors import ignore_fp_errors, quiet, restore_fp_errors
 from minigrad.tensor.engine import Tensor
 
 
@@ -24,7 +24,8 @@ def cross_entropy_loss(logits, targets):
     ``logits``: ``(N, C)`` or one sample ``(C,)``. ``targets``: N class indices (one
     sample: an int or a one-element list).
     """
-    logits = _as_tensor(logits)
+    if type(logits) is not Tensor:
+        logits = _as_tensor(logits)
     z = logits.data
     if z.ndim not in (1, 2) or 0 in z.shape:
         raise ValueError(f"cross_entropy_loss: logits must be (N, C) or (C,), got shape {z.shape}")
@@ -33,11 +34,14 @@ def cross_entropy_loss(logits, targets):
     n, c = z2.shape
     t = class_targets(targets, n, c, single)
     rows = np.arange(n)
-    with quiet():  # inf logits, or a spread beyond 1e308: PyTorch's result, no warning
+    token = ignore_fp_errors()  # inf logits, or a spread beyond 1e308: PyTorch's result, quietly
+    try:
         shifted = z2 - np.maximum.reduce(z2, axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)
         loss = np.add.reduce(np.log(total[:, 0]) - shifted[rows, t]) / n
+    finally:
+        restore_fp_errors(token)
 
     def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
         grad = exp / total
