@@ -112,7 +112,7 @@ class Value:
     def __mul__(self, other):
         if isinstance(other, Value):
             return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
-        other = _as_float(other)
+        other = other if type(other) is float else _as_float(other)  # (w * x, x a float: hot)
         return Value(self.data * other, (self,), (other,), "*")
 
     def __truediv__(self, other):
