@@ -108,3 +108,44 @@ def test_optimizer_zero_grad(B):
 def test_bad_hyperparameters_raise_value_error(B, make, match):
     with pytest.raises(ValueError, match=match):
         make(B.Neuron(2, seed=0).parameters())
+
+
+@pytest.mark.parametrize("betas", [0.9, (0.9,), (0.9, 0.99, 0.999), "ab", None])
+def test_adam_betas_must_be_a_pair(B, betas):
+    with pytest.raises(ValueError, match="beta"):  # "betas", or "beta1" for "ab"
+        Adam(B.Neuron(2, seed=0).parameters(), betas=betas)
+
+
+@pytest.mark.parametrize(
+    "make, name, bad",
+    [
+        (lambda p: SGD(p, lr=0.1), "lr", math.nan),
+        (lambda p: SGD(p, lr=0.1), "lr", 0.0),
+        (lambda p: SGD(p, lr=0.1), "lr", "0.1"),
+        (lambda p: SGD(p, lr=0.1, momentum=0.9), "momentum", -0.5),
+        (lambda p: SGD(p, lr=0.1), "weight_decay", math.inf),
+        (lambda p: Adam(p), "lr", -1e-3),
+        (lambda p: Adam(p), "betas", (1.0, 0.999)),
+        (lambda p: Adam(p), "eps", math.nan),
+    ],
+)
+def test_a_setting_changed_after_construction_is_checked_too(B, make, name, bad):
+    # e.g. a learning-rate schedule writing opt.lr: nan would silently turn every weight nan
+    model = B.Neuron(2, seed=0)
+    opt = make(model.parameters())
+    before = getattr(opt, name)
+    with pytest.raises(ValueError, match=name.rstrip("s") if name == "betas" else "invalid"):
+        setattr(opt, name, bad)
+    assert getattr(opt, name) == before
+
+
+def test_a_learning_rate_schedule_changes_the_step(B):
+    model = one_param_model(B, [1.0, 1.0], 0.0)
+    opt = SGD(model.parameters(), lr=0.1)
+    g1 = step(model, opt, [[1.0, 2.0]], [0.0])
+    w1 = weights_of(model)
+    opt.lr = 0.01
+    assert opt.lr == 0.01
+    g2 = step(model, opt, [[1.0, 2.0]], [0.0])
+    np.testing.assert_allclose(weights_of(model), w1 - 0.01 * g2)
+    assert not np.allclose(g1, 0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigrad import no_grad
-from minigrad.tensor import SGD, Adam, Tensor
+from minigrad.tensor import MLP, SGD, Adam, Layer, Tensor, mse_loss
 
 
 def test_backward_on_a_tensor_that_requires_no_grad_raises():
@@ -118,3 +118,37 @@ def test_each_node_owns_a_writable_grad():
     assert grads[0] is not grads[1] and not np.shares_memory(grads[0], grads[1])
     a.grad *= 3.0  # in place, as gradient clipping does
     np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
+
+
+# -- mixed float32 / float64 (issue 8: the review's leftovers) --------------------------------
+
+
+def test_a_float32_input_gets_a_float32_gradient_from_a_float64_op():
+    # NumPy promotes float32 * float64 to float64; the gradient of each input keeps the
+    # input's own dtype, as in PyTorch (else a float32 parameter's .grad turns float64)
+    a = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    ((a * b).sum() + (a @ b) + (a / b).sum()).backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad, 2 * np.array([3.0, 4.0]) + 1 / np.array([3.0, 4.0]))
+
+
+def test_mse_of_a_float32_model_and_a_float64_tensor_target_is_a_type_error():
+    model = MLP(3, [2], seed=0, dtype=np.float32)
+    target = Tensor(np.zeros((4, 2)))  # float64
+    with pytest.raises(TypeError, match="float32.*float64"):
+        mse_loss(model(np.ones((4, 3))), target)
+    # an array target is converted to the prediction's dtype, as before
+    mse_loss(model(np.ones((4, 3))), np.zeros((4, 2))).backward()
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+
+
+def test_a_layer_refuses_a_graph_tensor_of_another_dtype_instead_of_cutting_the_graph():
+    # a float64 layer feeding a float32 layer: casting would make a new leaf, and the first
+    # layer would silently get no gradient (PyTorch raises on the mixed dtypes)
+    first = Layer(3, 4, seed=0)
+    second = Layer(4, 2, seed=1, dtype=np.float32)
+    with pytest.raises(TypeError, match="float64.*float32"):
+        second(first(np.ones((1, 3))))
+    # a tensor outside any graph (plain data) is converted, as arrays are
+    assert second(Tensor(np.ones((1, 4)))).data.dtype == np.float32

@@ -28,12 +28,50 @@ def _is_finite_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_nonnegative(name, value):
+def _positive_lr(name, value):
+    if not (_is_finite_real(value) and value > 0.0):
+        raise ValueError(f"invalid learning rate: {value!r} (must be a finite number > 0)")
+    return value
+
+
+def _nonnegative(name, value):
     if not (_is_finite_real(value) and value >= 0.0):
         raise ValueError(f"invalid {name}: {value!r} (must be a finite number >= 0)")
+    return value
+
+
+def _beta_pair(name, value):
+    try:
+        beta1, beta2 = value
+    except (TypeError, ValueError):
+        raise ValueError(f"invalid betas: {value!r} (must be a pair (beta1, beta2))") from None
+    for which, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not (_is_finite_real(beta) and 0.0 <= beta < 1.0):
+            raise ValueError(f"invalid {which}: {beta!r} (must be in [0, 1))")
+    return (beta1, beta2)
+
+
+class _Setting:
+    """An optimizer setting checked whenever it is written, at construction and after (a
+    learning-rate schedule writes ``opt.lr``): a nan or negative rate would silently ruin
+    every weight at the next step. ``step()`` reads the checked value from ``_<name>``."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __set_name__(self, owner, name):
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else obj.__dict__[self.slot]
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = self.check(self.name, value)
 
 
 class Optimizer:
+    lr = _Setting(_positive_lr)
+
     def __init__(self, params, lr):
         self.params = list(params)
         if not self.params:
@@ -59,8 +97,6 @@ class Optimizer:
                     f"optimizer got parameter {i}, a tensor that does not require grad: "
                     "it would never receive a gradient (make it with requires_grad=True)"
                 )
-        if not (_is_finite_real(lr) and lr > 0.0):
-            raise ValueError(f"invalid learning rate: {lr!r} (must be a finite number > 0)")
         self.lr = lr
         self._groups = _by_class(self.params)
         self._views = [view for cls, ps in self._groups for view in cls._array_views(ps)]
@@ -73,6 +109,15 @@ class Optimizer:
         for cls, params in self._groups:
             cls._zero_grads(params)
 
+    def step(self):
+        """One update of every parameter by the optimizer's rule (``_step``)."""
+        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
+        try:
+            self._step()
+        finally:
+            restore_fp_errors(token)
+        renew_stamps(self.params)  # graphs built before this step are stale now
+
 
 class SGD(Optimizer):
     """``torch.optim.SGD`` (dampening 0, no Nesterov).
@@ -82,25 +127,17 @@ class SGD(Optimizer):
     """
 
     _SETTINGS = ("lr", "momentum", "weight_decay")
+    momentum = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        _check_nonnegative("momentum", momentum)
-        _check_nonnegative("weight_decay", weight_decay)
         self.momentum = momentum
         self.weight_decay = weight_decay
         self._buf = [None] * len(self._views)
 
-    def step(self):
-        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
-        try:
-            self._step()
-        finally:
-            restore_fp_errors(token)
-        renew_stamps(self.params)  # graphs built before this step are stale now
-
     def _step(self):
-        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
+        lr, momentum, weight_decay = self._lr, self._momentum, self._weight_decay
         for i, view in enumerate(self._views):
             g = view.grad
             if weight_decay:
@@ -124,39 +161,28 @@ class Adam(Optimizer):
     """
 
     _SETTINGS = ("lr", "betas", "eps", "weight_decay")
+    betas = _Setting(_beta_pair)
+    eps = _Setting(_nonnegative)
+    weight_decay = _Setting(_nonnegative)
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        beta1, beta2 = betas
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not (_is_finite_real(beta) and 0.0 <= beta < 1.0):
-                raise ValueError(f"invalid {name}: {beta!r} (must be in [0, 1))")
-        _check_nonnegative("eps", eps)
-        _check_nonnegative("weight_decay", weight_decay)
-        self.betas = (beta1, beta2)
+        self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
         self.t = 0
         self._m = [None] * len(self._views)
         self._v = [None] * len(self._views)
 
-    def step(self):
-        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
-        try:
-            self._step()
-        finally:
-            restore_fp_errors(token)
-        renew_stamps(self.params)  # graphs built before this step are stale now
-
     def _step(self):
         self.t += 1
-        beta1, beta2 = self.betas
-        step_size = self.lr / (1.0 - beta1**self.t)
+        beta1, beta2 = self._betas
+        step_size = self._lr / (1.0 - beta1**self.t)
         root_correction = math.sqrt(1.0 - beta2**self.t)
         for i, view in enumerate(self._views):
             g = view.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * view.data
+            if self._weight_decay:
+                g = g + self._weight_decay * view.data
             if self._m[i] is None:
                 self._m[i] = np.zeros_like(g)
                 self._v[i] = np.zeros_like(g)
@@ -164,5 +190,5 @@ class Adam(Optimizer):
             m += (1.0 - beta1) * (g - m)  # torch's lerp_(g, 1 - beta1)
             v *= beta2
             v += (1.0 - beta2) * (g * g)  # torch's addcmul_(g, g, 1 - beta2)
-            denom = np.sqrt(v) / root_correction + self.eps
+            denom = np.sqrt(v) / root_correction + self._eps
             view.data -= step_size * (m / denom)

@@ -44,20 +44,23 @@ def _unbroadcast(grad, shape):
 
 
 def _broadcast(out, parents, rules, op):
-    """``Tensor._make`` for an op whose inputs NumPy may broadcast (the elementwise binary
-    ops, and matmul over stacks of matrices): the rule of an input smaller than the result
-    is followed by ``_unbroadcast`` back to that input's shape. Every other rule already
-    gives its input's shape, so ``backward`` never checks shapes."""
-    shape = np.shape(out)
+    """``Tensor._make`` for an op whose inputs NumPy may broadcast or promote (the elementwise
+    binary ops, and matmul): the rule of an input whose shape or dtype differs from the
+    result's is followed by ``_unbroadcast`` back to that input's shape, and a cast to its
+    dtype (as in PyTorch, a float32 input gets a float32 gradient from a float64 result).
+    Every other rule already gives its input's shape and dtype, so ``backward`` never
+    checks them."""
+    shape, dtype = np.shape(out), out.dtype
     rules = tuple(
-        rule if p.data.shape == shape else _summed_to(rule, p.data.shape)
+        rule if p.data.shape == shape and p.data.dtype == dtype else _fitted(rule, p.data)
         for p, rule in zip(parents, rules)
     )
     return Tensor._make(out, parents, rules, op)
 
 
-def _summed_to(rule, shape):
-    return lambda g: _unbroadcast(rule(g), shape)
+def _fitted(rule, like):
+    shape, dtype = like.shape, like.dtype
+    return lambda g: _unbroadcast(rule(g), shape).astype(dtype, copy=False)
 
 
 _DTYPES = (np.float64, np.float32)
@@ -355,9 +358,7 @@ class Tensor:
 
         with quiet():  # inf * 0 inside the products: nan, without NumPy's warning
             out = x @ y
-        if out.ndim > 2:  # a stack of matrices: NumPy broadcast the stack axes
-            return _broadcast(out, (self, other), (d_x, d_y), "@")
-        return Tensor._make(out, (self, other), (d_x, d_y), "@")
+        return _broadcast(out, (self, other), (d_x, d_y), "@")  # (stacks of matrices broadcast)
 
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
@@ -539,13 +540,13 @@ def linear(x, weight, bias):
     tests/test_tensor_engine.py checks that both give the same values and gradients.
     ``x``: ``(N, nin)`` or ``(nin,)``; ``weight``: ``(nout, nin)``; ``bias``: ``(nout,)``.
     """
-    xd, w = x.data, weight.data
-    if xd.ndim not in (1, 2) or xd.shape[-1] != w.shape[1]:
-        _check_linear_input(xd.shape, w.shape)
+    xd, w, b = x.data, weight.data, bias.data
+    if xd.ndim not in (1, 2) or xd.shape[-1] != w.shape[1] or not xd.dtype is w.dtype is b.dtype:
+        _check_linear_input(xd, w, b)
     token = ignore_fp_errors()  # inf or nan inputs: PyTorch's result, no NumPy warning
     try:
         out = xd @ w.T
-        out += bias.data
+        out += b
     finally:
         restore_fp_errors(token)
     # d/dx = g @ W, d/dW = g.T @ x, d/db = g summed over the batch (one sample: outer, g)
@@ -556,10 +557,15 @@ def linear(x, weight, bias):
     return Tensor._make(out, (x, weight, bias), rules, "linear")
 
 
-def _check_linear_input(x_shape, w_shape):
-    if len(x_shape) not in (1, 2):
-        raise ValueError(f"input must be 1-D or 2-D, got shape {x_shape}")
-    check_width(w_shape[1], x_shape[-1])  # raises, naming both widths
+def _check_linear_input(x, w, b):
+    if x.ndim not in (1, 2):
+        raise ValueError(f"input must be 1-D or 2-D, got shape {x.shape}")
+    check_width(w.shape[1], x.shape[-1])  # raises, naming both widths
+    if not x.dtype == w.dtype == b.dtype:  # PyTorch refuses mixed dtypes too
+        raise TypeError(
+            f"linear: input, weight and bias must have one dtype, got {x.dtype}, {w.dtype} "
+            f"and {b.dtype}"
+        )
 
 
 # d/db of a batch: g summed over its rows (the C-level ufunc method, not a Python wrapper)

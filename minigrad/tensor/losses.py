@@ -46,7 +46,7 @@ def cross_entropy_loss(logits, targets):
     def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
         grad = exp / total
         grad[rows, t] -= 1.0
-        grad *= g / n
+        grad *= float(g) / n  # g: the loss's 0-d gradient, as a number (no ufunc call)
         return grad[0] if single else grad
 
     return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), (d_logits,), "cross_entropy")
@@ -56,6 +56,11 @@ def mse_loss(pred, target):
     """Mean of squared differences over all elements, one node; shapes must match."""
     pred = _as_tensor(pred)
     target = _as_tensor(target, pred)
+    if target.data.dtype != pred.data.dtype:  # PyTorch's mse_loss refuses it too
+        raise TypeError(
+            f"mse_loss: prediction is {pred.data.dtype} but target is {target.data.dtype} "
+            "(make the target with the model's dtype)"
+        )
     check_same_shape("mse_loss", pred.data.shape, target.data.shape)
     if pred.data.size == 0:
         raise ValueError("mse_loss: empty input")

@@ -59,7 +59,13 @@ def _as_input(x, dtype):
         return Tensor(x, dtype=dtype)
     if x.data.dtype == dtype:
         return x
-    return Tensor(x.data, dtype=dtype)  # cast; gradients do not flow back across dtypes
+    if x._prev or x.requires_grad:  # a cast would cut the graph: no gradient would flow back
+        raise TypeError(
+            f"input is a {x.data.dtype} tensor in a graph, and this layer is "
+            f"{np.dtype(dtype).name}: PyTorch refuses the mix too (build both layers with the "
+            "same dtype)"
+        )
+    return Tensor(x.data, dtype=dtype)  # plain data: converted, as an array is
 
 
 class _Dense(Module):
