@@ -541,7 +541,12 @@ def linear(x, weight, bias):
     ``x``: ``(N, nin)`` or ``(nin,)``; ``weight``: ``(nout, nin)``; ``bias``: ``(nout,)``.
     """
     xd, w, b = x.data, weight.data, bias.data
-    if xd.ndim not in (1, 2) or xd.shape[-1] != w.shape[1] or not xd.dtype is w.dtype is b.dtype:
+    if (
+        xd.ndim not in (1, 2)
+        or w.shape[1:] != xd.shape[-1:]  # (also a weight that is not 2-D)
+        or b.shape != w.shape[:1]  # a broadcast bias would get a gradient of the wrong shape
+        or not xd.dtype is w.dtype is b.dtype
+    ):
         _check_linear_input(xd, w, b)
     token = ignore_fp_errors()  # inf or nan inputs: PyTorch's result, no NumPy warning
     try:
@@ -560,6 +565,11 @@ def linear(x, weight, bias):
 def _check_linear_input(x, w, b):
     if x.ndim not in (1, 2):
         raise ValueError(f"input must be 1-D or 2-D, got shape {x.shape}")
+    if w.ndim != 2 or b.shape != w.shape[:1]:
+        raise ValueError(
+            f"linear: weight must be (nout, nin) and bias (nout,), got weight of shape "
+            f"{w.shape} and bias of shape {b.shape}"
+        )
     check_width(w.shape[1], x.shape[-1])  # raises, naming both widths
     if not x.dtype == w.dtype == b.dtype:  # PyTorch refuses mixed dtypes too
         raise TypeError(
