@@ -38,3 +38,18 @@ def test_linear_accepts_its_documented_shapes():
     b = T.Tensor(np.ones(2), requires_grad=True)
     T.linear(T.Tensor(np.ones((5, 3))), w, b).sum().backward()
     assert w.grad.shape == (2, 3) and b.grad.tolist() == [5.0, 5.0]
+
+
+# -- a float32 gradient through max -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "reduce",
+    [lambda t: t.max(), lambda t: t.max(axis=0), lambda t: t.max(axis=1, keepdims=True)],
+    ids=["all", "axis0", "axis1-keepdims"],
+)
+def test_max_keeps_a_float32_gradient_float32(reduce):
+    # the tie count (mask.sum(), int64) promoted g / count to float64: a float32 parameter
+    # behind a max got a float64 .grad (torch: float32), against the documented dtype rule
+    x = T.Tensor([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]], requires_grad=True, dtype=np.float32)
+    (reduce(x).relu() * 2.0).sum().backward()
+    assert x.grad.dtype == np.float32
+    assert (x.grad != 0).sum() >= 2

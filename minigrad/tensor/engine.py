@@ -398,8 +398,9 @@ class Tensor:
             mask = x == m
             if axis is None and np.isnan(m).any():  # PyTorch's max(): the gradient goes to nan
                 mask = np.isnan(x)
-            # selected, not multiplied by the mask: 0 * inf would be nan for the others
-            return np.where(mask, g / mask.sum(axis=axis, keepdims=True), 0.0)
+            # selected, not multiplied by the mask: 0 * inf would be nan for the others; the
+            # tie count in x's dtype (an int64 count would make a float32 gradient float64)
+            return np.where(mask, g / mask.sum(axis=axis, keepdims=True, dtype=x.dtype), 0.0)
 
         out = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis=axis))
         return Tensor._make(out, (self,), (d_x,), "max")
