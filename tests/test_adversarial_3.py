@@ -2,6 +2,8 @@
 optimizer-setting changes: one minimal test per defect found. Expected values that PyTorch
 defines were read from torch 2.13 float64."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,45 @@ def test_max_keeps_a_float32_gradient_float32(reduce):
     (reduce(x).relu() * 2.0).sum().backward()
     assert x.grad.dtype == np.float32
     assert (x.grad != 0).sum() >= 2
+
+
+# -- optimizer settings that pass the check must work in step() ------------------------------------
+def _as_floats(value):
+    return tuple(map(float, value)) if isinstance(value, tuple) else float(value)
+
+
+@pytest.mark.parametrize("B", [S, T], ids=["scalar", "tensor"])
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("SGD", {"lr": Fraction(1, 10)}),
+        ("SGD", {"lr": 0.1, "momentum": Fraction(1, 2)}),
+        ("SGD", {"lr": 0.1, "weight_decay": Fraction(1, 100)}),
+        ("Adam", {"lr": Fraction(1, 10)}),
+        ("Adam", {"betas": (Fraction(1, 2), 0.9)}),
+        ("Adam", {"eps": Fraction(1, 10**8)}),
+        ("Adam", {"weight_decay": Fraction(1, 100)}),
+    ],
+)
+def test_a_fraction_setting_steps_as_its_float(B, name, settings):
+    # a Fraction is a real number, so the check accepted it, and step() then raised NumPy's
+    # "Cannot cast ufunc 'subtract' output from dtype('O')" (a momentum one made object arrays)
+    def trajectory(settings):
+        p = B.leaf(1.0) if B is S else B.leaf([1.0, 2.0])
+        opt = getattr(B, name)([p], **settings)
+        for _ in range(3):
+            p.grad = 1.0 if B is S else np.ones(2)
+            opt.step()
+        return np.array(p.data, dtype=float).tolist()
+
+    floats = {key: _as_floats(value) for key, value in settings.items()}
+    assert trajectory(settings) == trajectory(floats)
+
+
+def test_reading_an_unset_optimizer_setting_is_an_attribute_error():
+    # the setting descriptor raised KeyError('_lr'), so getattr(opt, "lr", None) and
+    # hasattr(opt, "lr") raised instead of answering (an object mid-construction, or made
+    # with __new__ by a copy or unpickling protocol)
+    opt = T.SGD.__new__(T.SGD)
+    assert getattr(opt, "lr", None) is None
+    assert not hasattr(opt, "momentum")

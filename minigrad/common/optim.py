@@ -31,13 +31,13 @@ def _is_finite_real(value):
 def _positive_lr(name, value):
     if not (_is_finite_real(value) and value > 0.0):
         raise ValueError(f"invalid learning rate: {value!r} (must be a finite number > 0)")
-    return value
+    return float(value)  # (a Fraction times an array is an object array: step() would fail)
 
 
 def _nonnegative(name, value):
     if not (_is_finite_real(value) and value >= 0.0):
         raise ValueError(f"invalid {name}: {value!r} (must be a finite number >= 0)")
-    return value
+    return float(value)
 
 
 def _beta_pair(name, value):
@@ -48,7 +48,7 @@ def _beta_pair(name, value):
     for which, beta in (("beta1", beta1), ("beta2", beta2)):
         if not (_is_finite_real(beta) and 0.0 <= beta < 1.0):
             raise ValueError(f"invalid {which}: {beta!r} (must be in [0, 1))")
-    return (beta1, beta2)
+    return (float(beta1), float(beta2))
 
 
 class _Setting:
@@ -63,7 +63,14 @@ class _Setting:
         self.name, self.slot = name, "_" + name
 
     def __get__(self, obj, owner=None):
-        return self if obj is None else obj.__dict__[self.slot]
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.slot]
+        except KeyError:  # not set yet: getattr(opt, name, default) and hasattr must work
+            raise AttributeError(
+                f"{type(obj).__name__!r} object has no attribute {self.name!r} (not set yet)"
+            ) from None
 
     def __set__(self, obj, value):
         obj.__dict__[self.slot] = self.check(self.name, value)
