@@ -97,3 +97,27 @@ def test_reading_an_unset_optimizer_setting_is_an_attribute_error():
     opt = T.SGD.__new__(T.SGD)
     assert getattr(opt, "lr", None) is None
     assert not hasattr(opt, "momentum")
+
+
+# -- cross-entropy at an infinite upstream gradient ---------------------------------------------
+@pytest.mark.parametrize(
+    "B, dtype",
+    [(S, np.float64), (T, np.float64), (T, np.float32)],
+    ids=["scalar", "tensor-float64", "tensor-float32"],
+)
+def test_cross_entropy_at_an_infinite_gradient_is_nan_at_the_target_as_in_pytorch(B, dtype):
+    # torch: z = tensor([[1., 2., 3.], [.5, -1., 2.]]); F.cross_entropy(z, tensor([2, 0]))
+    # .backward(tensor(inf)) -> [[inf, inf, nan], [nan, inf, inf]] (softmax * inf - inf at the
+    # target). The scalar engine gave that; the tensor engine's (softmax - 1) * inf gave -inf
+    z = [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]
+    if B is S:  # (float64 only)
+        x = [[S.leaf(v) for v in row] for row in z]
+        B.cross_entropy_loss(x, [2, 0]).backward(inf)
+        grad = np.array([[v.grad for v in row] for row in x])
+    else:
+        x = T.Tensor(z, requires_grad=True, dtype=dtype)
+        T.cross_entropy_loss(x, [2, 0]).backward(inf)
+        grad = x.grad
+        assert grad.dtype == dtype
+    expected = [[inf, inf, nan], [nan, inf, inf]]
+    np.testing.assert_array_equal(grad, expected)

@@ -5,6 +5,8 @@ Cross-entropy: ``loss = mean_i(log(sum_j exp(z_ij - m_i)) - (z_it - m_i))`` with
 builds the same maths from primitive nodes; tests/test_equivalence.py proves them equal.
 """
 
+import math
+
 import numpy as np
 
 from minigrad.common.checks import check_same_shape, class_targets
@@ -44,9 +46,14 @@ def cross_entropy_loss(logits, targets):
         restore_fp_errors(token)
 
     def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
+        scale = float(g) / n  # g: the loss's 0-d gradient, as a number (no ufunc call)
         grad = exp / total
-        grad[rows, t] -= 1.0
-        grad *= float(g) / n  # g: the loss's 0-d gradient, as a number (no ufunc call)
+        if math.isfinite(scale):
+            grad[rows, t] -= 1.0
+            grad *= scale
+        else:  # inf: softmax * inf - inf is nan at the target, as in PyTorch and the scalar engine
+            grad *= scale
+            grad[rows, t] -= scale
         return grad[0] if single else grad
 
     return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), (d_logits,), "cross_entropy")
