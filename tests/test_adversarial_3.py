@@ -121,3 +121,10 @@ def test_cross_entropy_at_an_infinite_gradient_is_nan_at_the_target_as_in_pytorc
         assert grad.dtype == dtype
     expected = [[inf, inf, nan], [nan, inf, inf]]
     np.testing.assert_array_equal(grad, expected)
+
+
+def test_linear_names_an_argument_that_is_not_a_tensor():
+    w = T.Tensor(np.ones((2, 3)), requires_grad=True)
+    b = T.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="input must be a Tensor, got ndarray"):
+        T.linear(np.ones(3), w, b)

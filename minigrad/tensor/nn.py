@@ -11,7 +11,7 @@ import numpy as np
 from minigrad.common.checks import check_activation
 from minigrad.common.init import check_sizes, linear_init, make_rng
 from minigrad.common.module import MLPBase, ModuleBase
-from minigrad.tensor.engine import Tensor, linear
+from minigrad.tensor.engine import Tensor, _linear
 
 _ACT = {"relu": Tensor.relu, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid, "linear": None}
 _DTYPES = (np.float64, np.float32)
@@ -90,7 +90,7 @@ class _Dense(Module):
     def forward(self, x):
         if type(x) is not Tensor or x.data.dtype is not self._dtype:  # (a hidden layer's is)
             x = _as_input(x, self.dtype)
-        out = linear(x, self.weight, self.bias)  # checks the input's shape
+        out = _linear(x, self.weight, self.bias)  # checks the input's shape
         return out if self._act is None else self._act(out)
 
 
