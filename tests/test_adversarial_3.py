@@ -128,3 +128,13 @@ def test_linear_names_an_argument_that_is_not_a_tensor():
     b = T.Tensor(np.ones(2), requires_grad=True)
     with pytest.raises(TypeError, match="input must be a Tensor, got ndarray"):
         T.linear(np.ones(3), w, b)
+
+
+@pytest.mark.parametrize("B", [S, T], ids=["scalar", "tensor"])
+def test_a_numpy_bool_is_a_number_like_a_python_bool(B):
+    # True works in both engines; NumPy's np.True_ is not a numbers.Real, and the scalar
+    # engine refused it while the tensor engine took it
+    x = B.leaf(3.0)
+    assert float(x * np.True_) == float(np.True_ * x) == 3.0
+    assert float(x + np.False_) == 3.0
+    assert float(B.leaf(np.bool_(True))) == 1.0

@@ -25,7 +25,7 @@ _NEG_INF = -_INF
 def _as_float(x):
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real):  # int, float, bool, fractions, NumPy real scalars
+    if isinstance(x, (numbers.Real, np.bool_)):  # int, float, bool, fractions, NumPy reals
         return float(x)
     raise TypeError(f"Value holds one real number, got {type(x).__name__}: {x!r}")
 
