@@ -92,6 +92,19 @@ def test_train_plot_writes_a_png(capsys, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("flag", ["--plot", "--save"])
+def test_a_full_device_is_named_in_the_error(capsys, flag):
+    # the write fails after the checks up front (the path is writable): the error still
+    # names the path, as for every other file the command cannot write
+    if flag == "--plot":
+        pytest.importorskip("matplotlib")
+    code, out, err = run(capsys, "train", *SMALL, flag, "/dev/full")
+    assert code == 2
+    assert "No space left on device: /dev/full" in err
+    assert "Traceback" not in err
+
+
 def test_compare_engines_agree(capsys):
     code, out, err = run(capsys, "compare", "--steps", "3", "--batch-size", "4", "--hidden", "5")
     assert code == 0, err

@@ -71,6 +71,11 @@ def plot_history(history, path, title=None, val_label="validation"):
             ax.set_xticks(epochs)
     if title:
         fig.suptitle(title)
-    with open(os.fspath(path), "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
+    try:
+        with open(os.fspath(path), "wb") as f:
+            fig.savefig(f, format="png", dpi=100)
+    except OSError as e:  # a write that fails (a full disk) names no file: name the user's
+        if e.filename is None:
+            e.filename = os.fspath(path)
+        raise
     return path
