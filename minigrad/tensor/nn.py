@@ -11,10 +11,9 @@ import numpy as np
 from minigrad.common.checks import check_activation
 from minigrad.common.init import check_sizes, linear_init, make_rng
 from minigrad.common.module import MLPBase, ModuleBase
-from minigrad.tensor.engine import Tensor, _linear
+from minigrad.tensor.engine import _DTYPES, Tensor, _linear
 
 _ACT = {"relu": Tensor.relu, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid, "linear": None}
-_DTYPES = (np.float64, np.float32)
 
 
 def _check_dtype(dtype):
