@@ -138,3 +138,29 @@ def test_a_numpy_bool_is_a_number_like_a_python_bool(B):
     assert float(x * np.True_) == float(np.True_ * x) == 3.0
     assert float(x + np.False_) == 3.0
     assert float(B.leaf(np.bool_(True))) == 1.0
+
+
+# -- a layer whose weight or bias the user replaced ------------------------------------------------
+@pytest.mark.parametrize(
+    "replace",
+    [
+        lambda m: setattr(m, "bias", T.Tensor(np.ones((2, 1)), requires_grad=True)),
+        lambda m: setattr(m, "bias", T.Tensor(1.0, requires_grad=True)),
+        lambda m: setattr(m.bias, "data", np.ones(1)),
+        lambda m: setattr(m, "weight", T.Tensor(np.ones((2, 3, 1)), requires_grad=True)),
+        lambda m: setattr(m, "weight", T.Tensor(np.ones(3), requires_grad=True)),
+        lambda m: setattr(m.weight, "data", np.ones((2, 3), np.float32)),
+        lambda m: setattr(m, "weight", [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+    ],
+    ids=["bias-2x1", "bias-0d", "bias-data-1", "weight-3d", "weight-1d", "weight-f32", "list"],
+)
+def test_a_layer_refuses_a_replaced_weight_or_bias_that_does_not_fit(replace):
+    # a layer's linear stopped checking its weight and bias: a (2, 1) bias on a batch of 2
+    # was added to rows, not columns (wrong values) and got a (2,) gradient; a () or (1,)
+    # bias got a (2,) gradient; a float32 weight in a float64 layer got a float64 gradient;
+    # a 1-D weight raised IndexError, a list AttributeError (torch raises for each)
+    layer = T.Layer(3, 2, seed=0)
+    replace(layer)
+    for x in (np.ones((2, 3)), np.ones(3)):
+        with pytest.raises((TypeError, ValueError), match="weight|bias|dtype"):
+            layer(x)
