@@ -2,6 +2,8 @@
 optimizer-setting changes: one minimal test per defect found. Expected values that PyTorch
 defines were read from torch 2.13 float64."""
 
+import io
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -138,3 +140,68 @@ def test_a_numpy_bool_is_a_number_like_a_python_bool(B):
     assert float(x * np.True_) == float(np.True_ * x) == 3.0
     assert float(x + np.False_) == 3.0
     assert float(B.leaf(np.bool_(True))) == 1.0
+
+
+# -- a layer whose weight or bias the user replaced ------------------------------------------------
+@pytest.mark.parametrize(
+    "replace",
+    [
+        lambda m: setattr(m, "bias", T.Tensor(np.ones((2, 1)), requires_grad=True)),
+        lambda m: setattr(m, "bias", T.Tensor(1.0, requires_grad=True)),
+        lambda m: setattr(m.bias, "data", np.ones(1)),
+        lambda m: setattr(m, "weight", T.Tensor(np.ones((2, 3, 1)), requires_grad=True)),
+        lambda m: setattr(m, "weight", T.Tensor(np.ones(3), requires_grad=True)),
+        lambda m: setattr(m.weight, "data", np.ones((2, 3), np.float32)),
+        lambda m: setattr(m, "weight", [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+    ],
+    ids=["bias-2x1", "bias-0d", "bias-data-1", "weight-3d", "weight-1d", "weight-f32", "list"],
+)
+def test_a_layer_refuses_a_replaced_weight_or_bias_that_does_not_fit(replace):
+    # a layer's linear stopped checking its weight and bias: a (2, 1) bias on a batch of 2
+    # was added to rows, not columns (wrong values) and got a (2,) gradient; a () or (1,)
+    # bias got a (2,) gradient; a float32 weight in a float64 layer got a float64 gradient;
+    # a 1-D weight raised IndexError, a list AttributeError (torch raises for each)
+    layer = T.Layer(3, 2, seed=0)
+    replace(layer)
+    for x in (np.ones((2, 3)), np.ones(3)):
+        with pytest.raises((TypeError, ValueError), match="weight|bias|dtype"):
+            layer(x)
+
+
+# -- writing a model or plot to a pipe ------------------------------------------------------------
+def test_save_writes_into_a_pipe_named_by_dev_fd():
+    # `minigrad train --save >(cat > m.npz)`: the shell passes /dev/fd/N, whose realpath is
+    # "pipe:[inode]" (no such file), so save tried a temporary file in /proc/self/fd and
+    # failed with "No such file or directory: /dev/fd/N"; the docstring promises a FIFO is
+    # written into directly
+    if not os.path.isdir("/dev/fd"):
+        pytest.skip("needs /dev/fd (Linux, macOS)")
+    r, w = os.pipe()
+    try:
+        minigrad.save(T.Layer(2, 1, seed=0), f"/dev/fd/{w}")
+        os.close(w)
+        w = None
+        with os.fdopen(r, "rb") as f:
+            r = None
+            data = f.read()
+    finally:
+        for fd in (r, w):
+            if fd is not None:
+                os.close(fd)
+    assert data[:2] == b"PK"  # a zip: the whole .npz came through the pipe
+
+
+def test_the_cli_output_check_does_not_open_a_fifo(tmp_path, monkeypatch):
+    # the check that --save/--plot can be written opened the path: on a FIFO that blocks
+    # until a reader comes, then hands that reader an empty stream (`cat fifo > m.npz` got 0
+    # bytes) and the real write blocked forever
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs os.mkfifo (POSIX)")
+    from minigrad.tools import cli
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    opened = []  # (a real open would block this test until a reader came)
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: opened.append(p) or io.BytesIO())
+    cli._check_output_path(cli.build_parser(), "--save", str(fifo))
+    assert opened == []

@@ -545,30 +545,31 @@ def linear(x, weight, bias):
     for name, t in (("input", x), ("weight", weight), ("bias", bias)):
         if not isinstance(t, Tensor):
             raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
-    w, b = weight.data, bias.data
-    if w.ndim != 2 or b.shape != w.shape[:1]:
-        raise ValueError(
-            f"linear: weight must be (nout, nin) and bias (nout,), got weight of shape "
-            f"{w.shape} and bias of shape {b.shape}"
-        )
-    if not x.data.dtype == w.dtype == b.dtype:  # PyTorch refuses mixed dtypes too
-        raise TypeError(
-            f"linear: input, weight and bias must have one dtype, got {x.data.dtype}, "
-            f"{w.dtype} and {b.dtype}"
-        )
     return _linear(x, weight, bias)
 
 
 def _linear(x, weight, bias):
-    """``linear`` once weight and bias are known to fit: a layer's own, of its dtype, and
-    an input it has converted to that dtype. Checks only the input's shape."""
-    xd, w = x.data, weight.data
-    if xd.ndim not in (1, 2) or xd.shape[-1] != w.shape[1]:
-        _check_input_shape(xd.shape, w.shape)
+    """``linear`` without its check that the arguments are Tensors: a layer's input is one
+    (it converted it). Weight and bias are still checked here, cheaply, in one condition: a
+    user may have replaced a layer's (``layer.weight = ...``, ``layer.bias.data = ...``),
+    and a bias of another shape would broadcast into wrong values and a gradient of the
+    wrong shape."""
+    try:
+        xd, w, b = x.data, weight.data, bias.data
+    except AttributeError:  # a layer's weight or bias replaced by something not a Tensor
+        xd = w = b = None
+    if (
+        xd is None
+        or xd.ndim not in (1, 2)
+        or w.shape[1:] != xd.shape[-1:]  # (also a weight that is not 2-D)
+        or b.shape != w.shape[:1]
+        or not xd.dtype is w.dtype is b.dtype
+    ):
+        _check_linear_args(x, weight, bias)
     token = ignore_fp_errors()  # inf or nan inputs: PyTorch's result, no NumPy warning
     try:
         out = xd @ w.T
-        out += bias.data
+        out += b
     finally:
         restore_fp_errors(token)
     # d/dx = g @ W, d/dW = g.T @ x, d/db = g summed over the batch (one sample: outer, g)
@@ -579,10 +580,25 @@ def _linear(x, weight, bias):
     return Tensor._make(out, (x, weight, bias), rules, "linear")
 
 
-def _check_input_shape(x_shape, w_shape):
-    if len(x_shape) not in (1, 2):
-        raise ValueError(f"input must be 1-D or 2-D, got shape {x_shape}")
-    check_width(w_shape[1], x_shape[-1])  # raises, naming both widths
+def _check_linear_args(x, weight, bias):
+    """Raise the error that says what is wrong with ``linear``'s arguments, if anything."""
+    for name, t in (("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    xd, w, b = x.data, weight.data, bias.data
+    if xd.ndim not in (1, 2):
+        raise ValueError(f"input must be 1-D or 2-D, got shape {xd.shape}")
+    if w.ndim != 2 or b.shape != w.shape[:1]:
+        raise ValueError(
+            f"linear: weight must be (nout, nin) and bias (nout,), got weight of shape "
+            f"{w.shape} and bias of shape {b.shape}"
+        )
+    check_width(w.shape[1], xd.shape[-1])  # raises, naming both widths
+    if not xd.dtype == w.dtype == b.dtype:  # PyTorch refuses mixed dtypes too
+        raise TypeError(
+            f"linear: input, weight and bias must have one dtype, got {xd.dtype}, "
+            f"{w.dtype} and {b.dtype}"
+        )
 
 
 # d/db of a batch: g summed over its rows (the C-level ufunc method, not a Python wrapper)

@@ -89,7 +89,7 @@ class _Dense(Module):
     def forward(self, x):
         if type(x) is not Tensor or x.data.dtype is not self._dtype:  # (a hidden layer's is)
             x = _as_input(x, self.dtype)
-        out = _linear(x, self.weight, self.bias)  # checks the input's shape
+        out = _linear(x, self.weight, self.bias)  # checks shapes and dtypes
         return out if self._act is None else self._act(out)
 
 

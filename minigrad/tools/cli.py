@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import os
 import re
+import stat
 import statistics
 import sys
 import time
@@ -240,6 +241,9 @@ def _check_output_path(parser, option, path):
     # read-only mount); append mode leaves an existing file as it is, and a probe file that
     # did not exist before is removed again.
     existed = os.path.lexists(path)
+    with contextlib.suppress(OSError):
+        if stat.S_ISFIFO(os.stat(path).st_mode):  # opening would block until a reader came,
+            return  # then hand that reader an empty stream: the write itself will tell
     try:
         with open(path, "ab"):
             pass

@@ -220,16 +220,21 @@ def save(model, path):
     target = os.fspath(path)
     # A symlink is written through, and a device or FIFO (``/dev/null``) written into, as a
     # plain open() would: replacing it would swap the link, or the device, for a new file.
-    real = os.path.realpath(target)
-    if os.path.exists(real) and not os.path.isfile(real) and not os.path.isdir(real):
+    # os.stat(target), not the realpath: /dev/fd/N (bash's >(...)) resolves to "pipe:[inode]"
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         buffer = io.BytesIO()  # a zip needs a seekable file; a pipe or device is not one
         np.savez(buffer, **arrays)
         try:
-            with open(real, "wb") as f:
+            with open(target, "wb") as f:
                 f.write(buffer.getbuffer())
         except OSError as e:
             raise _naming(e, target) from None
         return path
+    real = os.path.realpath(target)
     tmp = None
     try:
         tmp, fd = _create_beside(real)
