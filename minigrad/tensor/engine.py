@@ -556,13 +556,15 @@ def _linear(x, weight, bias):
     wrong shape."""
     try:
         xd, w, b = x.data, weight.data, bias.data
+        ws = w.shape
     except AttributeError:  # a layer's weight or bias replaced by something not a Tensor
-        xd = w = b = None
+        xd = None
     if (
         xd is None
         or xd.ndim not in (1, 2)
-        or w.shape[1:] != xd.shape[-1:]  # (also a weight that is not 2-D)
-        or b.shape != w.shape[:1]
+        or len(ws) != 2
+        or xd.shape[-1] != ws[1]
+        or b.shape != ws[:1]
         or not xd.dtype is w.dtype is b.dtype
     ):
         _check_linear_args(x, weight, bias)
