@@ -12,8 +12,9 @@ import importlib
 
 __version__ = "0.1.0"
 
+from minigrad import registry
 from minigrad.common.grad_mode import is_grad_enabled, no_grad
-from minigrad.registry import BACKENDS, backend
+from minigrad.registry import backend
 
 # name -> module that defines it; imported on first use (PEP 562).
 _LAZY = {
@@ -32,6 +33,8 @@ _LAZY = {
 
 
 def __getattr__(name):
+    if name == "BACKENDS":  # read on each use: minigrad.registry.register adds engines
+        return registry.BACKENDS
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
@@ -41,7 +44,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"BACKENDS"})
 
 
 __all__ = ["BACKENDS", "__version__", "backend", "is_grad_enabled", "no_grad", *sorted(_LAZY)]

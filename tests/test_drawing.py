@@ -1,15 +1,18 @@
 """Pictures: ``minigrad.to_dot`` / ``minigrad.draw`` for both engines, and
 ``minigrad.plot_history``."""
 
+import ast
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import minigrad
+from minigrad.tools import explorer
 from minigrad.tools.drawing import escape
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -123,6 +126,58 @@ def test_to_dot_of_a_deep_chain(B):
     assert len(edges) == 20_000 + constants
     if constants:
         assert sum(label.endswith("| no grad }") for label in nodes.values()) == constants
+
+
+def test_the_drawing_and_the_explorer_write_values_alike():
+    # one formatter for both: the explorer once wrote [0, 1, 2, 3] where the drawing wrote
+    # [[0, 1], [2, 3]], "mean 3 [1, 5]" for five numbers, and 0 where the drawing wrote -0
+    T, S = minigrad.backend("tensor"), minigrad.backend("scalar")
+    x, v = T.leaf([[0.0, 1.0], [2.0, 3.0]]), T.leaf([1.0, 2.0, 3.0, 4.0, 5.0])
+    tensor_out = (x.sum() * v).sum()
+    tensor_out.backward()
+    scalar_out = S.leaf(-0.0) * 2.0
+    scalar_out.backward()
+    expected = {
+        tensor_out: ["data [[0, 1], [2, 3]]", "data [1, 2, 3, 4, 5]", "grad [6, 6, 6, 6, 6]",
+                     "grad 1", "data 6"],
+        scalar_out: ["data 0", "grad 2"],
+    }  # fmt: skip
+    for root, texts in expected.items():
+        dot, svg = minigrad.to_dot(root), explorer.to_svg(root)
+        for text in texts:  # a field of a DOT record, and a line of an SVG box
+            assert re.search(rf"[{{|] {re.escape(text)} [|}}]", dot), text
+            assert f">{text}<" in svg, text
+
+
+def tools_imports():
+    """``{tool module: the tool modules it imports}``, from the source of minigrad/tools."""
+    prefix = "minigrad.tools."
+    imports = {}
+    for path in (Path(minigrad.__file__).parent / "tools").glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "minigrad.tools":
+                found |= {prefix + a.name for a in node.names}  # from minigrad.tools import io
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)  # from minigrad.tools.picture import summary
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}  # import minigrad.tools.io
+        imports[path.stem] = {n.removeprefix(prefix) for n in found if n.startswith(prefix)}
+    return imports
+
+
+def test_the_tools_import_each_other_one_way():
+    imports = tools_imports()
+    assert "explorer" in imports["drawing"]  # draw(".html") is the explorer's page
+    # no circle: follow the imports from every module; none comes back to where it started
+    for start in imports:
+        seen, todo = set(), list(imports[start])
+        while todo:
+            module = todo.pop()
+            assert module != start, f"{start} imports itself through {sorted(seen)}"
+            if module not in seen:
+                seen.add(module)
+                todo.extend(imports[module])
 
 
 def test_escape_makes_record_labels_safe():

@@ -1,4 +1,4 @@
-"""Argument checks both engines share, so both raise the same errors for the same mistake."""
+"""Argument checks both engines and the tools share, so that one mistake gets one answer."""
 
 import numbers
 
@@ -26,8 +26,16 @@ def check_same_shape(what, pred_shape, target_shape):
         )
 
 
-def _is_int(t):
-    return isinstance(t, (numbers.Integral, np.integer)) and not isinstance(t, (bool, np.bool_))
+def is_int(x):
+    """True for a whole number given as an integer (``int`` or a NumPy integer); a bool, a
+    float (even ``2.0``) or a string is not one."""
+    return isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def is_positive_int(x):
+    """True for an integer (see ``is_int``) of at least 1: a layer width, a batch size, a
+    number of steps. Each caller raises its own error, naming what the number is."""
+    return is_int(x) and x >= 1
 
 
 def class_targets(targets, n, n_classes, single):
@@ -37,7 +45,7 @@ def class_targets(targets, n, n_classes, single):
     int or a one-element sequence. Floats (even ``2.0``), bools, out-of-range classes and a
     length mismatch raise ``ValueError``.
     """
-    if single and _is_int(targets):
+    if single and is_int(targets):
         targets = [targets]
     if isinstance(targets, np.ndarray):
         if targets.ndim != 1:
@@ -48,7 +56,7 @@ def class_targets(targets, n, n_classes, single):
             )
     elif isinstance(targets, (list, tuple)):
         for t in targets:
-            if not _is_int(t):
+            if not is_int(t):
                 raise ValueError(
                     f"cross_entropy_loss: targets must be integer class indices, got {t!r}"
                 )
@@ -73,7 +81,7 @@ def class_targets(targets, n, n_classes, single):
 
 def layer_widths(nouts):
     """``MLP``'s ``nouts`` as a list of widths (a single int is one layer)."""
-    if isinstance(nouts, (int, np.integer)) and not isinstance(nouts, bool):
+    if is_int(nouts):
         nouts = [nouts]
     try:
         nouts = list(nouts)

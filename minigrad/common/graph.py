@@ -1,15 +1,18 @@
-"""The graph walk both engines' ``backward`` starts from.
+"""The graph walk: the one detour a reader of either ``engine.py`` takes.
 
 A node's parents exist before the node does, so the order in which nodes were created is
 a topological order. Each engine stamps its nodes with a creation number ``_id`` from
-``next_id``; ``topological_order`` gathers the nodes a root depends on with an iterative
-walk (no recursion limit, no per-node tuple) and sorts them by that number.
+``next_id``; ``topological_order`` gathers the nodes a root depends on (an iterative walk:
+no recursion limit, however deep the graph) and sorts them by that number. The drawings
+and the explorer walk the same way, with ``reachable``.
 
 The same stamp is a parameter's version: when an optimizer's ``step()`` or
 ``load_state_dict()`` writes a parameter, ``renew_stamps`` gives it a fresh ``_id``, as if
 it were a new node. A graph built before that write then holds an edge from a node to a
-parent *newer* than itself, which no fresh graph can hold; each engine's ``backward`` meets
-that edge and raises ``stale_graph_error()`` instead of mixing old and new weights.
+parent *newer* than itself, which no fresh graph can hold. ``topological_order`` meets
+every edge on its way, and raises ``stale_graph_error()`` at such an edge before ``backward``
+adds a single gradient, instead of mixing old and new weights
+(tests/test_stale_graph.py proves it for both engines).
 """
 
 import itertools
@@ -19,25 +22,38 @@ next_id = itertools.count().__next__
 _get_id = operator.attrgetter("_id")
 
 
-def topological_order(root, acc_init):
-    """Nodes reachable from ``root`` through ``_prev``, parents before children.
+def topological_order(root):
+    """The nodes ``root`` depends on through ``_prev``, ``root`` included, parents before
+    children; raises ``RuntimeError`` on a stale graph (see above).
 
-    Every node reached gets a fresh gradient accumulator ``_acc = acc_init`` (the engine's
-    zero: ``0.0`` or ``None``), so that one backward pass adds exactly its own gradients.
     The order is deterministic: it depends only on when the nodes were created.
     """
-    root._acc = acc_init
     seen = {root}
     stack = [root]
-    add, push, pop = seen.add, stack.append, stack.pop
     while stack:
-        for parent in pop()._prev:
+        node = stack.pop()
+        stamp = node._id
+        for parent in node._prev:
+            if parent._id > stamp:  # a parameter written after this graph was built
+                raise stale_graph_error()
             if parent not in seen:
-                add(parent)
-                parent._acc = acc_init
+                seen.add(parent)
                 if parent._prev:  # a leaf has no parents to visit
-                    push(parent)
+                    stack.append(parent)
     return sorted(seen, key=_get_id)
+
+
+def reachable(roots):
+    """Every node reachable from ``roots`` (an iterable of nodes) through ``_prev``, in
+    creation order, stale or not: what a drawing shows."""
+    seen = {}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(node._prev)
+    return sorted(seen.values(), key=_get_id)
 
 
 def renew_stamps(params):
@@ -48,13 +64,13 @@ def renew_stamps(params):
 
 
 def stale_graph_error():
-    """The error ``backward`` raises on an edge from a node to a parent newer than itself."""
+    """The error raised on an edge from a node to a parent newer than itself."""
     return RuntimeError(
         "a parameter of this graph changed after this graph was built (by an optimizer's "
         "step() or load_state_dict()); run the forward pass again"
     )
 
 
-def has_stale_edge(order):
-    """True if some node in ``order`` has a parent newer than itself (see above)."""
-    return any(parent._id > node._id for node in order for parent in node._prev)
+def has_stale_edge(nodes):
+    """True if some node in ``nodes`` has a parent newer than itself (see above)."""
+    return any(parent._id > node._id for node in nodes for parent in node._prev)

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from minigrad.common.checks import is_positive_int
+
 
 def make_rng(seed):
     """A ``numpy.random.Generator`` from a seed, ``None`` or an existing generator.
@@ -33,5 +35,5 @@ def linear_init(nin, nout, rng):
 
 def check_sizes(*sizes):
     for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_positive_int(n):
             raise ValueError(f"layer sizes must be positive integers, got {n!r}")

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from minigrad.common.fp_errors import ignore_fp_errors, restore_fp_errors
+from minigrad.common.fp_errors import quiet
 from minigrad.common.graph import renew_stamps
 
 
@@ -118,11 +118,8 @@ class Optimizer:
 
     def step(self):
         """One update of every parameter by the optimizer's rule (``_step``)."""
-        token = ignore_fp_errors()  # inf or nan in the update: no NumPy warning
-        try:
+        with quiet():  # inf or nan in the update: no NumPy warning
             self._step()
-        finally:
-            restore_fp_errors(token)
         renew_stamps(self.params)  # graphs built before this step are stale now
 
 

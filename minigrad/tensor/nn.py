@@ -11,16 +11,10 @@ import numpy as np
 from minigrad.common.checks import check_activation
 from minigrad.common.init import check_sizes, linear_init, make_rng
 from minigrad.common.module import MLPBase, ModuleBase
-from minigrad.tensor.engine import _DTYPES, Tensor, _linear
+from minigrad.tensor.convert import check_dtype
+from minigrad.tensor.engine import Tensor, linear
 
 _ACT = {"relu": Tensor.relu, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid, "linear": None}
-
-
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype).type
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be float64 or float32, got {np.dtype(dtype).name}")
-    return dtype
 
 
 class Module(ModuleBase):
@@ -52,11 +46,11 @@ class Module(ModuleBase):
 def _as_input(x, dtype):
     """An input as a Tensor of the model's dtype: a copy, as ``Tensor(x)`` makes, since the
     weight's gradient rule reads it at backward time and the caller may reuse the array."""
-    if type(x) is np.ndarray and x.dtype == dtype:  # the common case: one copy, no checks
+    if type(x) is np.ndarray and x.dtype.type is dtype:  # the common case: one copy, no checks
         return Tensor._make(x.copy(), (), (), "")
     if not isinstance(x, Tensor):
         return Tensor(x, dtype=dtype)
-    if x.data.dtype == dtype:
+    if x.data.dtype.type is dtype:
         return x
     if x._prev or x.requires_grad:  # a cast would cut the graph: no gradient would flow back
         raise TypeError(
@@ -76,8 +70,7 @@ class _Dense(Module):
         self.act = check_activation(act)
         check_sizes(nin, nout)
         self.nin = nin
-        self.dtype = _check_dtype(dtype)
-        self._dtype = np.dtype(self.dtype)  # what an input array's .dtype is, when it fits
+        self.dtype = check_dtype(dtype)  # a NumPy scalar type: np.float64 or np.float32
         weight, bias = linear_init(nin, nout, make_rng(seed))
         self.weight = Tensor(weight, requires_grad=True, dtype=self.dtype)
         self.bias = Tensor(bias, requires_grad=True, dtype=self.dtype)
@@ -87,9 +80,9 @@ class _Dense(Module):
         return [("weight", self.weight), ("bias", self.bias)]
 
     def forward(self, x):
-        if type(x) is not Tensor or x.data.dtype is not self._dtype:  # (a hidden layer's is)
+        if type(x) is not Tensor or x.data.dtype.type is not self.dtype:  # (a hidden layer's is)
             x = _as_input(x, self.dtype)
-        out = _linear(x, self.weight, self.bias)  # checks shapes and dtypes
+        out = linear(x, self.weight, self.bias)  # checks shapes and dtypes
         return out if self._act is None else self._act(out)
 
 
@@ -122,5 +115,5 @@ class MLP(MLPBase, Module):
     __doc__ = MLPBase.__doc__
 
     def __init__(self, nin, nouts, act="relu", seed=None, dtype=np.float64):
-        self.dtype = _check_dtype(dtype)
+        self.dtype = check_dtype(dtype)
         self._build(nin, nouts, act, seed, lambda i, o, a, rng: Layer(i, o, a, rng, self.dtype))

@@ -1,8 +1,8 @@
 """The ``minigrad`` command line: ``train``, ``compare`` and ``draw``.
 
-``minigrad train`` trains an MLP on the digits (either engine) and prints a confusion
-matrix; ``minigrad compare`` runs both engines from the same seed on the same batches and
-prints how far apart they end up and how much slower the scalar engine is;
+``minigrad train`` trains an MLP on the digits (any engine) and prints a confusion
+matrix; ``minigrad compare`` runs the two shipped engines from the same seed on the same
+batches and prints how far apart they end up and how much slower the scalar engine is;
 ``minigrad draw`` writes the computation graph of a small example. ``python -m minigrad``
 is the same program. ``main(argv)`` returns the exit code: 0; 2 for a bad command line (an
 argparse-style message on stderr, before any work); 1 for a run that diverged or ran out of
@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 import minigrad
-from minigrad.common.checks import ACTIVATIONS
+from minigrad.common.checks import ACTIVATIONS, is_positive_int
 from minigrad.tools.plotting import INSTALL_HINT as PLOT_INSTALL_HINT
 from minigrad.tools.training import predict, train_step
 
@@ -47,6 +47,11 @@ TRAIN_DEFAULTS = {
     "batch_size": 32,
     "seed": 0,
 }
+DRAW_DEFAULT_BACKEND = "scalar"  # micrograd's picture: one box per number
+
+# `minigrad compare` and `minigrad draw --compare` put these two engines side by side, by
+# design: the reference engine (one node per number) first, the fast one second.
+COMPARED = ("scalar", "tensor")
 
 
 # -- argument types: a bad value becomes "argument --lr: ..." and exit code 2 ---------------------
@@ -78,7 +83,7 @@ def nonnegative_float(text):
 
 def positive_int(text):
     value = _number(text, int)
-    if value < 1:
+    if not is_positive_int(value):
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
 
@@ -212,7 +217,7 @@ def build_parser():
         "--compare writes one .html page with the tiny MLP in both engines side by side.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    draw.add_argument("--backend", choices=minigrad.BACKENDS, default="scalar")
+    draw.add_argument("--backend", choices=minigrad.BACKENDS, default=DRAW_DEFAULT_BACKEND)
     draw.add_argument(
         "--mlp", action="store_true", help="draw the mse loss of MLP(2, [2, 1]) instead"
     )
@@ -259,26 +264,15 @@ def _resolve_lr(args):
         args.lr = DEFAULT_LR[args.optimizer]
 
 
-# Bytes a training run keeps per parameter and per parameter and sample, measured with
-# tracemalloc on a digits MLP (batch 32, SGD with momentum): the scalar engine holds about
-# 175 bytes per parameter (a Value and its optimizer state) and its graph about 330 bytes per
-# parameter and sample; the tensor engine holds a weight, a gradient and the optimizer's
-# buffers (8 bytes each) and a few activations per sample and unit.
-_SCALAR_BYTES_PER_PARAM = 200
-_SCALAR_BYTES_PER_PARAM_SAMPLE = 350
-_TENSOR_ACTIVATION_COPIES = 4
 _TEST_SAMPLES = 450  # the digits test set: evaluated in one batch after every epoch
 
 
 def training_memory(backend, sizes, batch_size, optimizer="sgd"):
     """An estimate, in bytes, of the memory a training run of ``MLP(sizes[0], sizes[1:])``
-    needs on ``backend`` with mini-batches of ``batch_size``."""
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
-    if backend == "scalar":
-        return n_params * (_SCALAR_BYTES_PER_PARAM + _SCALAR_BYTES_PER_PARAM_SAMPLE * batch_size)
-    buffers = 2 + (2 if optimizer == "adam" else 1)  # weight, gradient, optimizer state
-    rows = max(batch_size, _TEST_SAMPLES)
-    return 8 * (n_params * buffers + _TENSOR_ACTIVATION_COPIES * rows * sum(sizes))
+    needs on ``backend`` with mini-batches of ``batch_size``: the engine's own estimate
+    (its module's ``training_memory``), with the test set evaluated in one batch."""
+    B = minigrad.backend(backend)
+    return B.training_memory(sizes, batch_size, optimizer, eval_size=_TEST_SAMPLES)
 
 
 def available_memory():
@@ -304,7 +298,7 @@ def format_bytes(n):
 def _check_memory(parser, args):
     """Refuse, before any work, a network that could not fit in this machine's memory."""
     sizes = [64, *args.hidden, 10]
-    backends = minigrad.BACKENDS if args.command == "compare" else (args.backend,)
+    backends = COMPARED if args.command == "compare" else (args.backend,)
     need = max(training_memory(b, sizes, args.batch_size, args.optimizer) for b in backends)
     have = available_memory()
     if have is not None and need > have:
@@ -448,7 +442,7 @@ def run_compare(args):
         flush=True,
     )
     losses, states, times = {}, {}, {}
-    for name in ("scalar", "tensor"):
+    for name in COMPARED:
         B = minigrad.backend(name)
         model = B.MLP(64, sizes[1:], act=args.act, seed=args.seed)
         optimizer = _optimizer(B, args, model.parameters())
@@ -465,22 +459,23 @@ def run_compare(args):
             times[name].append(time.perf_counter() - start)
             losses[name].append(loss)
         states[name] = model.state_dict()
+    slow, fast = COMPARED
     for step in sorted({0, args.steps // 2, args.steps - 1}):
         print(
-            f"step {step + 1:>4}: loss scalar {losses['scalar'][step]:.12f}  "
-            f"tensor {losses['tensor'][step]:.12f}"
+            f"step {step + 1:>4}: loss {slow} {losses[slow][step]:.12f}  "
+            f"{fast} {losses[fast][step]:.12f}"
         )
-    loss_diff = max(abs(a - b) for a, b in zip(losses["scalar"], losses["tensor"]))
+    loss_diff = max(abs(a - b) for a, b in zip(losses[slow], losses[fast]))
     weight_diff = max(
-        float(np.max(np.abs(states["scalar"][k] - states["tensor"][k]))) for k in states["scalar"]
+        float(np.max(np.abs(states[slow][k] - states[fast][k]))) for k in states[slow]
     )
-    scalar_ms = statistics.median(times["scalar"]) * 1e3
-    tensor_ms = statistics.median(times["tensor"]) * 1e3
+    slow_ms = statistics.median(times[slow]) * 1e3
+    fast_ms = statistics.median(times[fast]) * 1e3
     print(f"max loss difference:   {loss_diff:.1e}")
     print(f"max weight difference: {weight_diff:.1e}")
-    print(f"scalar engine: {scalar_ms:.3f} ms per step (median)")
-    print(f"tensor engine: {tensor_ms:.3f} ms per step (median)")
-    print(f"scalar engine: {scalar_ms / tensor_ms:.0f}x slower")
+    print(f"{slow} engine: {slow_ms:.3f} ms per step (median)")
+    print(f"{fast} engine: {fast_ms:.3f} ms per step (median)")
+    print(f"{slow} engine: {slow_ms / fast_ms:.0f}x slower")
     return 0
 
 
@@ -525,16 +520,15 @@ def run_draw_compare(args):
     if not args.output.lower().endswith(".html"):
         args.parser.error(f"argument -o: --compare writes an .html page, got {args.output!r}")
     graphs, counts = [], []
-    for name in minigrad.BACKENDS:
+    for name in COMPARED:
         root = example_graph(name, mlp=True)
         n = len(graph_nodes(root))
         us = backward_seconds(name) * 1e6
         note = f"One backward: {us:.1f} \u00b5s (median of 30 fresh graphs)."
         graphs.append((f"{name} engine: {n} nodes", root, note))
         counts.append(f"{name} {n} nodes, {us:.1f} \u00b5s per backward")
-    explore_side_by_side(
-        graphs, args.output, "MLP(2, [2, 1]) mse loss: the scalar and the tensor engine"
-    )
+    title = f"MLP(2, [2, 1]) mse loss: the {' and the '.join(COMPARED)} engine"
+    explore_side_by_side(graphs, args.output, title)
     print(f"wrote MLP(2, [2, 1]) mse loss in both engines ({'; '.join(counts)}) to {args.output}")
     return 0
 

@@ -8,12 +8,15 @@ fed by a small oval holding the op's name, which its parents point into:
        (*) ─> a*b ─> (tanh) ─> out
     b ─┘
 
-A ``Value`` shows ``data`` and ``grad``; a ``Tensor`` shows its shape and, for a tiny
-tensor, its values (else mean, min and max), likewise for its gradient. The graph is walked
-iteratively (a chain of a million nodes is fine) and laid out in creation order, so the same
-graph always gives the same text. ``draw`` writes a file whose suffix picks the format:
-``.html`` is the interactive explorer (``minigrad.tools.explorer``), ``.svg`` a static picture
-laid out by the explorer's own code, ``.dot`` the DOT text; none of these needs Graphviz.
+A box shows a node's ``data`` and ``grad``; a node over an array (a ``Tensor``) also shows
+its shape, and its values in full if it holds at most six numbers (else their mean, min and
+max), likewise for its gradient; ``minigrad.tools.picture`` writes them, as for the explorer.
+The graph is walked iteratively (``minigrad.common.graph.reachable``: a chain of a million
+nodes is fine) and laid out in creation order, so the same graph always gives the same text.
+
+``draw`` writes a file whose suffix picks the format: ``.html`` is the interactive explorer
+(``minigrad.tools.explorer``), ``.svg`` a static picture laid out by the explorer's own
+code, ``.dot`` the DOT text; none of these needs Graphviz.
 Only ``.png`` and ``.pdf`` are rendered by the ``graphviz`` package
 (``pip install "minigrad[viz]"``) and the Graphviz ``dot`` program.
 """
@@ -23,84 +26,31 @@ import shutil
 
 import numpy as np
 
+from minigrad.common.graph import reachable
+from minigrad.tools import explorer
+from minigrad.tools.picture import holds_array, roots, summary
+
 INSTALL_HINT = (
     'pip install "minigrad[viz]" (the graphviz Python package) and install the Graphviz '
     '"dot" program (apt-get install graphviz, or brew install graphviz)'
 )
 FORMATS = ("html", "svg", "png", "pdf", "dot")
-_TINY = 6  # a tensor with at most this many elements shows all its values
 
 
-# -- walking the graph ------------------------------------------------------------------------
-
-
-def _roots(node):
-    """The node(s) to draw: one node, or a (nested) list of nodes such as a Layer's output."""
-    roots, stack = [], [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(reversed(x))
-        elif hasattr(x, "_prev") and hasattr(x, "_op") and hasattr(x, "data"):
-            roots.append(x)
-        else:
-            raise TypeError(
-                f"to_dot: expected a Value or a Tensor (or a list of them), got {type(x).__name__}"
-            )
-    if not roots:
-        raise ValueError("to_dot: nothing to draw (empty list)")
-    return roots
-
-
-def _walk(roots):
-    """Every node reachable from ``roots`` through ``_prev``, in creation order.
-
-    Iterative, so the depth of the graph does not matter; nodes are keyed by identity.
-    Unlike ``minigrad.common.graph.topological_order`` it touches no node's scratch slot.
-    """
-    seen = {}
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(p for p in node._prev if id(p) not in seen)
-    return sorted(seen.values(), key=lambda n: getattr(n, "_id", 0))
-
-
-# -- labels --------------------------------------------------------------------------------------
-
-
-def _num(x):
-    return f"{float(x):.4g}"
-
-
-def _summary(array):
-    array = np.asarray(array, dtype=np.float64)
-    if array.size <= _TINY:
-        if array.ndim == 0:
-            return _num(array)
-        return np.array2string(
-            array, precision=4, separator=", ", formatter={"float_kind": _num}
-        ).replace("\n", "")
-    return f"mean {_num(array.mean())}  min {_num(array.min())}  max {_num(array.max())}"
+# -- what a box says -----------------------------------------------------------------------------
 
 
 def _fields(node):
-    """The lines of a node's box: its label (if any), what it holds and its gradient."""
-    label = getattr(node, "label", "")
+    """The lines of a node's box: its label (if any), its shape (a node over an array),
+    what it holds and its gradient (or "no grad", for a node backward hands nothing)."""
+    label = node.label
     fields = [label] if label else []
-    if isinstance(node.data, np.ndarray):  # a node over an array (the tensor engine's)
-        data = node.data
-        fields.append("shape " + "x".join(map(str, data.shape)) if data.ndim else "0-d")
-        fields.append(f"data {_summary(data)}")
-        if getattr(node, "requires_grad", True):
-            fields.append(f"grad {_summary(node.grad)}")
-        else:
-            fields.append("no grad")
-        return fields
-    return [*fields, f"data {_num(node.data)}", f"grad {_num(node.grad)}"]
+    if holds_array(node):
+        shape = np.shape(node.data)
+        fields.append("shape " + "x".join(map(str, shape)) if shape else "0-d")
+    fields.append(f"data {summary(node.data)}")
+    fields.append(f"grad {summary(node.grad)}" if node.requires_grad else "no grad")
+    return fields
 
 
 _RECORD_SPECIAL = set('{}|<>"\\')
@@ -134,10 +84,10 @@ def to_dot(node, rankdir="LR"):
     list of them), as a string. ``rankdir`` is ``"LR"`` (left to right) or ``"TB"``."""
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"to_dot: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    roots = _roots(node)
-    nodes = _walk(roots)
+    starts = roots(node, "to_dot")
+    nodes = reachable(starts)
     name = {id(n): f"n{i}" for i, n in enumerate(nodes)}
-    root_ids = {id(r) for r in roots}
+    root_ids = {id(r) for r in starts}
     lines = [
         "digraph minigrad {",
         f"  rankdir={rankdir};",
@@ -184,8 +134,6 @@ def draw(node, path, rankdir="LR"):
     """
     fmt = _format_of(path)
     if fmt in ("html", "svg"):
-        from minigrad.tools import explorer
-
         if fmt == "html":
             return explorer.explore(node, path)
         text = explorer.to_svg(node)

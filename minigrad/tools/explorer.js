@@ -10,13 +10,17 @@ const fmt = (x) => {
   return t === "-0" ? "0" : t;
 };
 const flat = (x) => (Array.isArray(x) ? x.flat(Infinity) : [x]);
+// A node's values as minigrad/tools/picture.py's summary writes them: up to TINY numbers in
+// full (nested as the array is), else their mean, min and max.
+const TINY = 6;
+const inline = (x) => (Array.isArray(x) ? "[" + x.map(inline).join(", ") + "]" : fmt(x));
 const summary = (x) => {
   if (!Array.isArray(x)) return fmt(x);
   const v = flat(x);
-  if (v.length <= 4) return "[" + v.map(fmt).join(", ") + "]";
+  if (v.length <= TINY) return inline(x);
   let s = 0, lo = Infinity, hi = -Infinity;
   for (const e of v) { s += e; lo = Math.min(lo, e); hi = Math.max(hi, e); }
-  return "mean " + fmt(s / v.length) + " [" + fmt(lo) + ", " + fmt(hi) + "]";
+  return "mean " + fmt(s / v.length) + ", min " + fmt(lo) + ", max " + fmt(hi);
 };
 const full = (x, limit) => {
   if (!Array.isArray(x)) return fmt(x);

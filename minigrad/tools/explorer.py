@@ -7,10 +7,11 @@ the order ``backward`` visits them (reverse creation order), with the edges that
 and the sum ``local x upstream`` that produced it.
 
 What it shows is computed here, not read from ``.grad``: the backward pass is replayed from
-``node`` with each node's ``_parent_grads(g)`` (the same hook ``backward`` uses), starting
-from 1 at the root. That is d(node)/d(x) for this one pass. ``.grad`` accumulates across
-``backward`` calls, so after a single ``backward()`` on fresh gradients the two are equal,
-and the page says whether they are.
+``node``, starting from 1 at the root, with what each node stores for ``backward`` (its
+local derivatives ``_local`` or its rules ``_rules``: ``handed_to_parents``). That is
+d(node)/d(x) for this one pass. ``.grad`` accumulates across ``backward`` calls, so after a
+single ``backward()`` on fresh gradients the two are equal, and the page says whether they
+are.
 
 Everything is laid out here in Python, with no Graphviz: ``layout`` puts each node in a
 column by its longest distance to the root (so a leaf sits just left of its first use) and
@@ -32,7 +33,9 @@ import os
 
 import numpy as np
 
-from minigrad.common.graph import has_stale_edge, stale_graph_error
+from minigrad.common.fp_errors import quiet
+from minigrad.common.graph import reachable, topological_order
+from minigrad.tools.picture import holds_array, is_node, nodes_behind, summary
 
 GROUP_ABOVE = 300  # group a graph with more nodes than this (explore(group=None))
 FAN_IN = 8  # a node with at least this many parents heads a group
@@ -42,30 +45,33 @@ BOX_W, BOX_H, COL_GAP, ROW_GAP, PAD = 168, 66, 44, 14, 20
 # -- the graph and the replayed backward pass ------------------------------------------------
 
 
-def _walk(node):
-    from minigrad.tools.drawing import _roots, _walk
-
-    return _walk(_roots(node))
-
-
 def graph_nodes(node):
     """Every node the explorer shows for ``node``, in creation order: ``data-node="i"`` in
     the page is ``graph_nodes(node)[i]``."""
-    return _walk(_single_root(node))
+    return reachable([_single_root(node)])
 
 
 def _single_root(node):
-    if not (hasattr(node, "_prev") and hasattr(node, "_op") and hasattr(node, "data")):
+    if not is_node(node):
         raise TypeError(f"explore: expected a Value or a Tensor, got {type(node).__name__}")
     return node
 
 
-def _is_tensor(node):
-    return isinstance(node.data, np.ndarray)  # a node over an array (the tensor engine's)
-
-
-def _one_like(g):
-    return np.ones_like(g) if isinstance(g, (np.ndarray, np.generic)) else 1.0
+def handed_to_parents(node, g):
+    """What ``node`` hands each parent in ``_prev`` when gradient ``g`` reaches it (``None``
+    for a parent it hands nothing), read from what the node stored for ``backward``:
+    ``local * g`` for each of its local derivatives ``_local`` (the scalar engine), or
+    ``rule(g)`` for each of its rules ``_rules``, to a parent that requires grad (the tensor
+    engine). It is the same per-edge expression each engine's backward loop computes, and
+    tests/test_explorer.py::test_replay_equals_grad_after_one_backward proves that the
+    replay equals ``.grad``."""
+    with quiet():  # inf and nan: the values backward gives, without NumPy's warnings
+        if hasattr(node, "_local"):
+            return tuple(local * g for local in node._local)
+        return tuple(
+            rule(g) if parent.requires_grad else None
+            for parent, rule in zip(node._prev, node._rules)
+        )
 
 
 def replay(root):
@@ -77,17 +83,13 @@ def replay(root):
     backward visits them; ``terms[i][k]`` what ``nodes[i]`` passed to its ``k``-th parent
     (``None`` for nothing). Contributions are added in backward's own order, so after one
     ``backward()`` on fresh gradients ``grads[i]`` equals ``nodes[i].grad`` exactly.
+    A stale graph raises backward's ``RuntimeError`` (a rule would read the new weights).
     """
-    root = _single_root(root)
-    nodes = _walk(root)
-    if has_stale_edge(nodes):  # as backward: a tensor rule would read the new weights
-        raise stale_graph_error()
+    nodes = topological_order(_single_root(root))  # the walk backward takes, stale check too
     index = {id(n): i for i, n in enumerate(nodes)}
     grads = [None] * len(nodes)
     terms = [None] * len(nodes)
-    grads[index[id(root)]] = (
-        np.ones_like(np.asarray(root.data)) if _is_tensor(root) else 1.0
-    )  # d root / d root
+    grads[index[id(root)]] = np.ones_like(root.data)  # d root / d root
     steps = []
     for i in reversed(range(len(nodes))):
         g = grads[i]
@@ -97,7 +99,7 @@ def replay(root):
         node = nodes[i]
         if not node._prev:
             continue
-        terms[i] = node._parent_grads(g)
+        terms[i] = handed_to_parents(node, g)
         for parent, pg in zip(node._prev, terms[i]):
             if pg is None:
                 continue
@@ -108,10 +110,11 @@ def replay(root):
 
 def _locals(node, g, terms):
     """The local derivative d node / d parent for each parent, where it is one number (a
-    0-d node and a 0-d parent): what ``_parent_grads`` gives for an upstream of 1."""
+    node of one number and a parent of one number): what ``handed_to_parents`` gives for an
+    upstream of 1."""
     if terms is None or np.ndim(node.data) != 0:
         return None
-    ones = node._parent_grads(_one_like(g))
+    ones = handed_to_parents(node, np.ones_like(g))
     return [None if t is None or np.ndim(t) != 0 else _plain(o) for t, o in zip(terms, ones)]
 
 
@@ -220,32 +223,11 @@ def layout(n_items, edges, keys):
 
 def _plain(x):
     """``x`` as plain JSON-ready Python: a float, or nested lists of floats."""
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    return _jsonable(float(x))
-
-
-def _fmt(x):
-    x = float(x)
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    text = f"{x:.4g}"
-    return "0" if text == "-0" else text
-
-
-def _summary(x):
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 0:
-        return _fmt(a)
-    if a.size <= 4:
-        return "[" + ", ".join(_fmt(v) for v in a.ravel()) + "]"
-    return f"mean {_fmt(a.mean())} [{_fmt(a.min())}, {_fmt(a.max())}]"
+    return _jsonable(np.asarray(x, dtype=np.float64).tolist())
 
 
 def _shape_text(node):
-    return "x".join(map(str, np.shape(node.data))) if _is_tensor(node) else ""
+    return "x".join(map(str, np.shape(node.data))) if holds_array(node) else ""
 
 
 def _header(node, i):
@@ -324,10 +306,10 @@ def render_svg(view, grad_text, interactive):
             classes += " mg-root" if i == len(nodes) - 1 else ""
             classes += " mg-nograd" if grad_text(i) == "no grad" else ""
             attrs = f'class="{classes}" data-node="{i}"'
-            title = f"{_header(node, i)}\ndata {_summary(node.data)}"
+            title = f"{_header(node, i)}\ndata {summary(node.data)}"
             lines = [
                 ("mg-op", _clip(_header(node, i))),
-                ("mg-data", _clip("data " + _summary(node.data))),
+                ("mg-data", _clip("data " + summary(node.data))),
                 ("mg-grad", _clip(grad_text(i))),
             ]
         else:
@@ -338,7 +320,7 @@ def render_svg(view, grad_text, interactive):
             name = _group_name(nodes, members, out_i)
             lines = [
                 ("mg-op", _clip(name)),
-                ("mg-data", _clip(f"{len(members)} nodes, data {_summary(head.data)}")),
+                ("mg-data", _clip(f"{len(members)} nodes, data {summary(head.data)}")),
                 ("mg-grad", _clip(grad_text(out_i) if not interactive else "grads 0/?")),
             ]
         out.append(f'<g {attrs} transform="translate({x:.1f},{y:.1f})">')
@@ -367,7 +349,7 @@ def _group_name(nodes, members, out_i):
 def build_view(root, group=None):
     """Everything drawn for the graph behind ``root``: the nodes, the boxes (a node or a
     group), the edges between boxes and their layout."""
-    nodes = _walk(root) if not isinstance(root, list) else root
+    nodes = graph_nodes(root) if not isinstance(root, list) else root
     index = {id(n): i for i, n in enumerate(nodes)}
     if group is None:
         group = len(nodes) > GROUP_ABOVE
@@ -406,16 +388,12 @@ def build_view(root, group=None):
 def to_svg(node, grouped=None):
     """A static SVG picture of the graph behind ``node`` (or a list of nodes), each box with
     its op, data and ``.grad``; no Graphviz needed."""
-    from minigrad.tools.drawing import _roots
-
-    view = build_view(_walk(_roots(node)), group=grouped)
+    view = build_view(nodes_behind(node, "draw"), group=grouped)
     nodes = view["nodes"]
 
     def grad_text(i):
         n = nodes[i]
-        if _is_tensor(n) and not n.requires_grad:
-            return "no grad"
-        return "grad " + _summary(n.grad)
+        return "grad " + summary(n.grad) if n.requires_grad else "no grad"
 
     return render_svg(view, grad_text, interactive=False)
 
@@ -441,10 +419,9 @@ def _json_in_script(value):
 def _payload(root, group=None):
     nodes, grads, steps, terms = replay(root)
     view = build_view(nodes, group=group)
-    tensor = [_is_tensor(n) for n in nodes]
     mismatched = 0
-    for n, g, t in zip(nodes, grads, tensor):
-        if g is None or (t and not n.requires_grad):
+    for n, g in zip(nodes, grads):
+        if g is None or not n.requires_grad:
             continue
         if not np.allclose(np.asarray(n.grad), np.asarray(g), rtol=1e-12, atol=1e-12):
             mismatched += 1
@@ -452,7 +429,7 @@ def _payload(root, group=None):
     data = {
         "op": [str(n._op or "") for n in nodes],
         "label": [str(getattr(n, "label", "") or "") for n in nodes],
-        "shape": [list(np.shape(n.data)) if t else None for n, t in zip(nodes, tensor)],
+        "shape": [list(np.shape(n.data)) if holds_array(n) else None for n in nodes],
         "data": [_plain(n.data) for n in nodes],
         "grad": [None if g is None else _plain(g) for g in grads],
         "prev": [[index[id(p)] for p in n._prev] for n in nodes],
@@ -471,7 +448,7 @@ def _payload(root, group=None):
         "mismatched": mismatched,
         "grouped": view["grouped"],
     }
-    # the scalar engine's term is exactly local * upstream: the page multiplies them itself
+    # where a term is exactly local * upstream (one number each), the page multiplies them
     for i, locs in enumerate(data["local"]):
         if locs is not None and all(v is not None for v in locs):
             data["term"][i] = None

@@ -1,13 +1,15 @@
 """``gradcheck``: compare an engine's gradients with central finite differences.
 
-Works for functions of either engine's nodes: a scalar ``Value`` holds a float in
-``.data``, a ``Tensor`` an array; each number is nudged by ``+-eps`` in turn and the
-function re-evaluated (without building a graph). Use float64 inputs.
+Works for functions of any engine's nodes: each number of each input is nudged by
+``+-eps`` in turn and the function re-evaluated (without building a graph). An input's
+values are read with its engine's ``to_numpy`` and written with its ``write_data`` (the
+engine contract, ``minigrad/registry.py``). Use float64 inputs.
 """
 
 import numpy as np
 
 from minigrad.common.grad_mode import no_grad
+from minigrad.registry import backend_of
 
 
 class GradcheckError(AssertionError):
@@ -19,28 +21,24 @@ def _as_array(x):
 
 
 def numerical_grads(func, inputs, eps=1e-6):
-    """Central finite differences of ``func(*inputs).item()`` for each input, as arrays."""
+    """Central finite differences of ``func(*inputs).item()`` for each input, as arrays;
+    every input holds its own values again afterwards."""
     grads = []
     with no_grad():
         for node in inputs:
-            data = node.data
-            if isinstance(data, np.ndarray):
-                g = np.zeros(data.shape, dtype=np.float64)
-                for idx in np.ndindex(data.shape):
-                    orig = data[idx]
-                    data[idx] = orig + eps
-                    plus = func(*inputs).item()
-                    data[idx] = orig - eps
-                    minus = func(*inputs).item()
-                    data[idx] = orig
-                    g[idx] = (plus - minus) / (2 * eps)
-            else:
-                node.data = data + eps
+            B = backend_of(node)
+            values = np.array(B.to_numpy(node), dtype=np.float64)  # a copy, to nudge
+            g = np.zeros(values.shape)
+            for idx in np.ndindex(values.shape):
+                nudged = values.copy()
+                nudged[idx] = values[idx] + eps
+                B.write_data(node, nudged)
                 plus = func(*inputs).item()
-                node.data = data - eps
+                nudged[idx] = values[idx] - eps
+                B.write_data(node, nudged)
                 minus = func(*inputs).item()
-                node.data = data
-                g = np.array((plus - minus) / (2 * eps))
+                g[idx] = (plus - minus) / (2 * eps)
+            B.write_data(node, values)
             grads.append(g)
     return grads
 

@@ -7,18 +7,22 @@ A model file is a plain ``.npz`` archive (NumPy's zip of ``.npy`` arrays) holdin
   ``{"format": "minigrad", "version": 1, "class": "MLP", "nin": 64, "nouts": [32, 16, 10],
   "act": "relu", "engine": "tensor", "dtype": "float64"}``.
 
-Both engines use the same ``state_dict`` layout, so a file written by either loads into
-either. Loading never executes code from the file: arrays are read with
-``allow_pickle=False``, the JSON is parsed as data and checked field by field, every array's
-header (dtype and shape) is checked against the architecture before its data is read, and
-the model is built by minigrad's own constructors. Anything unexpected (a damaged,
-truncated or foreign file, an object array, a wrong shape, a non-finite number) raises
-``ValueError`` saying what is wrong. A missing file raises the usual ``OSError``.
+Every engine uses the same ``state_dict`` layout, so a file written by one loads into any.
+A model keeps its dtype in an engine that has it (``FLOAT_DTYPES``: a float32 tensor model
+loads as float32 into a tensor engine) and is float64 in one that has only float64.
+
+Loading never executes code from the file: arrays are read with ``allow_pickle=False``, the
+JSON is parsed as data and checked field by field, every array's header (dtype and shape) is
+checked against the architecture before its data is read, and the model is built by
+minigrad's own constructors. Anything unexpected (a damaged, truncated or foreign file, an
+object array, a wrong shape, a non-finite number) raises ``ValueError`` saying what is
+wrong. A missing file raises the usual ``OSError``.
 
 What a load allocates is bounded by what the file declares, checked before anything is
 read: a small compressed file can declare gigabytes. Each ``.npy`` header may be at most
 ``MAX_NPY_HEADER`` bytes long, the architecture string at most ``MAX_META_CHARS``
-characters, and the model at most ``MAX_PARAMETERS[engine]`` parameters.
+characters, and the model at most ``MAX_PARAMETERS[engine]`` parameters (each engine states
+its budget, and why, as its module's ``MAX_PARAMETERS``).
 """
 
 import io
@@ -31,27 +35,41 @@ import struct
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
 
-from minigrad.common.checks import ACTIVATIONS
+from minigrad import registry
+from minigrad.common.checks import ACTIVATIONS, is_int, is_positive_int
 from minigrad.common.module import param_shapes
-from minigrad.registry import BACKENDS, backend_of
-from minigrad.registry import backend as get_backend
 
 FORMAT = "minigrad"
 VERSION = 1
 META_KEY = "__minigrad__"
 CLASSES = ("MLP", "Layer", "Neuron")
-DTYPES = ("float64", "float32")
-# The most parameters a load builds, per engine: a file declaring more is refused before it
-# is read. A tensor-engine parameter is one float64 (8 bytes; a load holds the file's array,
-# the new model's and a copy: about 24 bytes at its peak), so 20 million cost 160 MB held and
-# about 500 MB during the load. A scalar-engine parameter is a Value (about 160 bytes; about
-# 210 at the peak of a load, measured with tracemalloc), and building a million of them takes
-# seconds, so the scalar engine's budget is a million (about 160 MB held, 210 MB at the peak).
-# An engine not listed gets the smallest budget. Raise these to load bigger models.
-MAX_PARAMETERS = {"tensor": 20_000_000, "scalar": 1_000_000}
+
+
+class EngineBudgets(Mapping):
+    """``{engine name: the most parameters a load builds in it}``, read from each engine
+    module's ``MAX_PARAMETERS`` (which says why) whenever it is looked up, so an engine
+    registered later is in it too. A file declaring more is refused before it is read."""
+
+    def __getitem__(self, name):
+        if name not in registry.BACKENDS:
+            raise KeyError(name)
+        return registry.backend(name).MAX_PARAMETERS
+
+    def __iter__(self):
+        return iter(registry.BACKENDS)
+
+    def __len__(self):
+        return len(registry.BACKENDS)
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+MAX_PARAMETERS = EngineBudgets()
 MAX_META_CHARS = 65_536  # the architecture JSON; minigrad writes about a hundred
 MAX_NPY_HEADER = 10_000  # bytes of one .npy header (NumPy's own default limit)
 
@@ -85,7 +103,8 @@ def architecture(model):
     """The JSON-able description of ``model`` that ``load`` rebuilds it from."""
     # The nearest of the engine's own MLP / Layer / Neuron classes in the model's ancestry
     # (a user's subclass of MLP saves as an MLP).
-    B = backend_of(model) if getattr(model, "engine", None) in BACKENDS else None
+    engine = getattr(model, "engine", None)
+    B = registry.backend(engine) if engine in registry.BACKENDS else None
     kind = next(
         (
             c.__name__
@@ -96,7 +115,7 @@ def architecture(model):
     )
     if kind is None:
         raise TypeError(
-            f"save: can save an MLP, Layer or Neuron of either engine, got {type(model).__name__}"
+            f"save: can save an MLP, Layer or Neuron of an engine, got {type(model).__name__}"
         )
     arch = {"class": kind, "nin": int(model.nin)}
     if kind == "Layer":
@@ -113,12 +132,8 @@ def _expected_shapes(arch):
     return param_shapes(arch["class"], arch["nin"], arch.get("nout"), arch.get("nouts"))
 
 
-def _is_int(x):
-    return type(x) is int  # JSON gives int; rejects bool, float (2.0), None, strings
-
-
 def _check_width(name, x):
-    if not _is_int(x) or x < 1:
+    if not is_positive_int(x):  # JSON gives int: rejects bool, float (2.0), None, strings
         raise ModelFileError(f"bad model file: {name} must be a positive integer, got {x!r}")
     return x
 
@@ -129,6 +144,15 @@ def _reject_constant(name):
 
 def _budget(engine):
     return MAX_PARAMETERS.get(engine, min(MAX_PARAMETERS.values()))
+
+
+def model_dtypes():
+    """The dtypes a model file may declare: every dtype some engine's models have
+    (``FLOAT_DTYPES`` of each engine), float64 first."""
+    names = ["float64"]
+    for engine in registry.BACKENDS:
+        names += [d for d in registry.backend(engine).FLOAT_DTYPES if d not in names]
+    return tuple(names)
 
 
 def _parse_architecture(text, engine):
@@ -147,7 +171,7 @@ def _parse_architecture(text, engine):
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"not a minigrad model file: format is {meta.get('format')!r}")
     version = meta.get("version")
-    if not _is_int(version):
+    if not is_int(version):
         raise ModelFileError(f"bad model file: version must be an integer, got {version!r}")
     if version != VERSION:
         raise ModelFileError(
@@ -162,8 +186,10 @@ def _parse_architecture(text, engine):
             f"bad model file: unknown activation {act!r}; valid: {', '.join(ACTIVATIONS)}"
         )
     dtype = meta.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise ModelFileError(f"bad model file: dtype must be one of {DTYPES}, got {dtype!r}")
+    if dtype not in model_dtypes():
+        raise ModelFileError(
+            f"bad model file: dtype must be one of {model_dtypes()}, got {dtype!r}"
+        )
     arch = {"class": cls, "nin": _check_width("nin", meta.get("nin")), "act": act, "dtype": dtype}
     if cls == "Layer":
         arch["nout"] = _check_width("nout", meta.get("nout"))
@@ -177,7 +203,7 @@ def _parse_architecture(text, engine):
         raise ModelFileError(
             f"model file too big: the architecture declares {total} parameters; minigrad "
             f"loads at most {_budget(engine)} into the {engine} engine "
-            "(minigrad.tools.io.MAX_PARAMETERS)"
+            "(minigrad.tools.io.MAX_PARAMETERS: each engine's MAX_PARAMETERS)"
         )
     return arch
 
@@ -190,7 +216,7 @@ def _n_parameters(arch):
 
 
 def save(model, path):
-    """Write ``model`` (an MLP, Layer or Neuron of either engine) to ``path``.
+    """Write ``model`` (an MLP, Layer or Neuron of any engine) to ``path``.
 
     The file is written to exactly ``path`` (no ``.npz`` is appended; ``.npz`` is the
     conventional suffix). It is first written to a temporary file in the same directory
@@ -380,21 +406,21 @@ def _read_file(f, name, engine):
 
 
 def load(path, backend="tensor"):
-    """Read a model file written by ``save`` (from either engine) into engine ``backend``.
+    """Read a model file written by ``save`` (from any engine) into engine ``backend``.
 
     Returns a new ``MLP``, ``Layer`` or ``Neuron`` of that engine with the saved weights;
     it gives the same outputs as the saved model. A damaged, truncated, foreign or hostile
     file raises ``ValueError``; nothing in the file is ever executed or unpickled. A file
     that declares more than ``MAX_PARAMETERS[backend]`` parameters (or an oversized header)
-    is refused before its data is read.
+    is refused before its data is read. A float32 model stays float32 in an engine whose
+    ``FLOAT_DTYPES`` has it, and is float64 in any other.
     """
-    B = get_backend(backend)  # unknown backend: ValueError listing the valid names
-    engine = B.__name__.rsplit(".", 1)[-1]
+    B = registry.backend(backend)  # unknown backend: ValueError listing the valid names
     with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
-        arch, state = _read_file(f, os.fspath(path), engine)
+        arch, state = _read_file(f, os.fspath(path), backend)
     kwargs = {}
-    if B.__name__ == "minigrad.tensor" and arch["dtype"] != "float64":
-        kwargs["dtype"] = np.dtype(arch["dtype"]).type
+    if arch["dtype"] != "float64" and arch["dtype"] in B.FLOAT_DTYPES:
+        kwargs["dtype"] = np.dtype(arch["dtype"]).type  # else float64, the one every engine has
     act = arch["act"]
     if arch["class"] == "MLP":
         model = B.MLP(arch["nin"], arch["nouts"], act=act, **kwargs)

@@ -1,8 +1,8 @@
-"""``fit`` and ``evaluate``: one training loop for both engines.
+"""``fit`` and ``evaluate``: one training loop for every engine.
 
 The loop only uses the public surface of an engine (model call, its losses, ``backward``,
 the optimizer) plus the engine's ``to_numpy`` to read outputs, so it runs unchanged on
-either engine and the two can be compared step for step.
+any engine and two engines can be compared step for step.
 """
 
 import gc
@@ -15,6 +15,7 @@ import time
 import numpy as np
 from tqdm.std import tqdm
 
+from minigrad.common.checks import is_int, is_positive_int
 from minigrad.common.grad_mode import no_grad
 from minigrad.registry import backend_of
 
@@ -177,9 +178,9 @@ def fit(
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if not (is_int(epochs) and epochs >= 0):
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if not is_positive_int(batch_size):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     B = backend_of(model)
     X, y = _check_data(X, y)

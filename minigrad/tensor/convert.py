@@ -1,0 +1,144 @@
+"""What a ``Tensor`` accepts (input conversion and validation), so ``engine.py`` need not.
+
+Guarantees, each with the tests that prove it:
+- A ``Tensor`` holds a new float array (float64, or float32 when asked), never the caller's
+  own array (an optimizer writes into a parameter's array in place); strings, ``None``,
+  objects and complex numbers raise ``TypeError`` naming what was given
+  (tests/test_tensor_misuse.py).
+- One list of float dtypes, ``DTYPES``, and one error for any other dtype,
+  ``DtypeError`` (a ``TypeError``, and a ``ValueError`` for the models that raised one).
+- ``backward``'s starting gradient has the node's shape and dtype, and is a copy
+  (tests/test_tensor_engine.py).
+- ``@``'s shapes align, else ``ValueError`` naming both (tests/test_tensor_engine.py).
+- ``linear``'s input, weight and bias fit each other, else an error naming the argument:
+  a bias of another shape would broadcast into wrong values and a gradient of the wrong
+  shape, and a user may replace a layer's weight or bias (tests/test_adversarial_3.py).
+"""
+
+import numbers
+
+import numpy as np
+
+from minigrad.common.checks import check_width
+from minigrad.tensor.habits import TensorHabits
+
+DTYPES = (np.float64, np.float32)
+
+
+class DtypeError(TypeError, ValueError):
+    """A dtype that is not one of ``DTYPES``."""
+
+
+def check_dtype(dtype):
+    """``dtype`` as one of ``DTYPES`` (a NumPy scalar type), else ``DtypeError``."""
+    try:
+        kind = np.dtype(dtype).type
+    except TypeError:
+        kind = None
+    if kind not in DTYPES:
+        name = np.dtype(kind).name if kind is not None else repr(dtype)
+        raise DtypeError(f"dtype must be float64 or float32, got {name}")
+    return kind
+
+
+def as_array(data, dtype=None):
+    """``data`` as a new float array (float64 unless ``dtype`` says otherwise)."""
+    dtype = np.float64 if dtype is None else check_dtype(dtype)
+    if isinstance(data, TensorHabits):
+        data = data.data
+    if isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(f"Tensor holds real numbers, got {type(data).__name__}: {data!r}")
+    try:
+        array = np.asarray(data)
+    except ValueError as e:
+        raise TypeError(f"Tensor holds real numbers; could not convert {data!r}: {e}") from e
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor holds real numbers, got {type(data).__name__} of dtype {array.dtype}"
+        )
+    return array.astype(dtype, copy=True)
+
+
+def lift(x, like):
+    """``x`` as a Tensor: a Tensor as it is, a plain number or array as a constant of
+    ``like``'s dtype (so ``float32_tensor * 2.0`` stays float32, as in PyTorch)."""
+    node = type(like)
+    if isinstance(x, node):
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return node._make(np.asarray(x, dtype=like.data.dtype), (), (), "")
+    return node(x, dtype=like.data.dtype)
+
+
+def axis_of(axis, dim):
+    """PyTorch's ``dim=`` is NumPy's ``axis=``: either may be given, not both."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError("give axis= or dim=, not both")
+    return dim
+
+
+def seed_gradient(node, grad):
+    """The gradient ``backward`` starts from: 1 for a one-element tensor, else ``grad``
+    (a copy, of the node's dtype, checked to have its shape)."""
+    if not node.requires_grad:
+        raise RuntimeError(
+            "backward of a tensor that does not require grad: no leaf behind it was made "
+            "with requires_grad=True, or it was computed under no_grad()"
+        )
+    shape, dtype = node.data.shape, node.data.dtype
+    if grad is None:
+        if node.data.size != 1:
+            raise RuntimeError(
+                f"backward of a non-scalar tensor of shape {shape} needs an explicit "
+                "gradient of the same shape: t.backward(grad)"
+            )
+        one = np.array(1.0, dtype)
+        return one.reshape(shape) if shape else one
+    # a copy: the caller's array must not become (and change with) a node's .grad
+    grad = np.array(grad.data if isinstance(grad, TensorHabits) else grad, dtype)
+    if grad.shape != shape:
+        raise ValueError(f"backward: gradient of shape {grad.shape} for a tensor of shape {shape}")
+    return grad
+
+
+def check_linear(x, weight, bias):
+    """Raise the error that says what is wrong with ``linear``'s arguments, if anything:
+    each a Tensor, ``x`` ``(N, nin)`` or ``(nin,)``, ``weight`` ``(nout, nin)``, ``bias``
+    ``(nout,)``, all of one dtype (PyTorch refuses mixed dtypes too)."""
+    if not (
+        isinstance(x, TensorHabits)
+        and isinstance(weight, TensorHabits)
+        and isinstance(bias, TensorHabits)
+    ):
+        for name, t in (("input", x), ("weight", weight), ("bias", bias)):
+            if not isinstance(t, TensorHabits):
+                raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    xd, w, b = x.data, weight.data, bias.data
+    if xd.ndim != 1 and xd.ndim != 2:
+        raise ValueError(f"input must be 1-D or 2-D, got shape {xd.shape}")
+    if w.ndim != 2 or b.shape != w.shape[:1]:
+        raise ValueError(
+            f"linear: weight must be (nout, nin) and bias (nout,), got weight of shape "
+            f"{w.shape} and bias of shape {b.shape}"
+        )
+    if xd.shape[-1] != w.shape[1]:
+        check_width(w.shape[1], xd.shape[-1])  # raises, naming both widths
+    if xd.dtype != w.dtype or xd.dtype != b.dtype:
+        raise TypeError(
+            f"linear: input, weight and bias must have one dtype, got {xd.dtype}, "
+            f"{w.dtype} and {b.dtype}"
+        )
+
+
+def check_matmul(x, y):
+    """Raise if arrays ``x @ y`` cannot multiply, naming both shapes."""
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul needs at least 1-D operands, got shapes {x.shape} and {y.shape}")
+    k_left = x.shape[-1]
+    k_right = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k_left != k_right:
+        raise ValueError(
+            f"matmul: shapes {x.shape} and {y.shape} are not aligned ({k_left} != {k_right})"
+        )

@@ -1,0 +1,106 @@
+"""What a ``Tensor`` offers beyond the maths: ``TensorHabits``, the base class of ``Tensor``.
+
+Guarantee: the habits a PyTorch user brings work on a node (``shape``, ``ndim``, ``dtype``,
+``len``, ``item()``, ``numpy()``, ``tolist()``, ``float(t)``, ``format(t, ".3f")``,
+``detach()``, a writable ``label``, a readable ``repr``); ``.grad`` is an array of the
+node's shape and dtype, zero before any backward, and writing one of another shape is
+refused; an optimizer updates each parameter's array in place (``_array_views``: the engine
+contract, minigrad/registry.py). Proved by tests/test_tensor_engine.py,
+tests/test_tensor_misuse.py and tests/test_optim.py. Nothing here takes part in
+``backward``.
+"""
+
+import numpy as np
+
+
+class TensorHabits:
+    __slots__ = ()
+
+    @property
+    def label(self):  # unset until written, as in the scalar engine
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, text):
+        self._label = str(text)
+
+    @property
+    def grad(self):
+        """The gradient, an array of the node's shape (``backward`` keeps it in ``_grad``,
+        ``None`` until a gradient arrives)."""
+        grad = self._grad
+        if grad is None:  # kept: an in-place write into it must reach step()
+            grad = self._grad = np.zeros_like(self.data)
+        elif type(grad) is not np.ndarray:  # 0-d arithmetic gives NumPy scalars
+            grad = self._grad = np.asarray(grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is None:
+            self._grad = None
+            return
+        grad = np.array(value, dtype=self.data.dtype)
+        if grad.shape != self.data.shape:  # PyTorch refuses it too; step() would broadcast it
+            raise ValueError(
+                f"a gradient of shape {grad.shape} for a tensor of shape {self.data.shape}"
+            )
+        self._grad = grad
+
+    def _zero_grad(self):
+        self._grad = None
+
+    # -- what an optimizer needs (minigrad/common/optim.py) ------------------------------
+    @staticmethod
+    def _array_views(params):
+        """Each parameter is its own array view: ``.data`` (updated in place), ``.grad``."""
+        return list(params)
+
+    @staticmethod
+    def _zero_grads(params):
+        for p in params:
+            p._grad = None
+
+    # -- PyTorch's habits -----------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __len__(self):
+        return len(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {self.data.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self):
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __format__(self, spec):
+        return format(self.item(), spec) if spec else repr(self)
+
+    def detach(self):
+        """A new leaf with the same data (a copy), outside any graph (PyTorch's ``detach``
+        shares the data; a copy keeps an optimizer from writing through it)."""
+        return type(self)(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, precision=4, threshold=20)}{grad})"
