@@ -320,3 +320,31 @@ def test_models_and_losses_print_no_warnings_on_special_inputs(B, x):
         warnings.simplefilter("error")
         B.cross_entropy_loss(model(X), [0, 1]).backward()
         B.mse_loss(model(X), np.zeros((2, 2))).backward()
+
+
+# -- the grid again, with NumPy's public error-state form forced ----------------------------
+
+
+@pytest.mark.parametrize("op", list(GRID_OPS))
+def test_the_grid_is_the_same_with_the_public_error_state_forced(op, monkeypatch):
+    """``quiet()`` (minigrad/common/fp_errors.py) sets NumPy's private error-state variable
+    when it can, else uses ``np.errstate``. With the public form forced, every case of the
+    tensor engine (and of the scalar engine, whose optimizers use it) gives the same value,
+    gradients and error as with the form in use, and still no warning."""
+    from minigrad.common import fp_errors
+
+    usual = {engine: outcomes(engine, op) for engine in ("scalar", "tensor")}  # cached first
+    ignore, restore = fp_errors._public_form()
+    monkeypatch.setattr(fp_errors, "_ignore", ignore)
+    monkeypatch.setattr(fp_errors, "_restore", restore)
+    found = []
+    for engine, pairs in usual.items():
+        for case, before in pairs:
+            after = run(engine, case)
+            if after.warnings:
+                found.append(f"{engine} {describe(case)}: {'; '.join(after.warnings)}")
+            elif error_type(after) != error_type(before) or (
+                before.error is None and not same_result(after, before)
+            ):
+                found.append(f"{engine} {describe(case)}: {show(after)}, usually {show(before)}")
+    assert not found, report(f"{op}: the public error-state form differs", found)

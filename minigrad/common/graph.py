@@ -70,7 +70,3 @@ def stale_graph_error():
         "step() or load_state_dict()); run the forward pass again"
     )
 
-
-def has_stale_edge(nodes):
-    """True if some node in ``nodes`` has a parent newer than itself (see above)."""
-    return any(parent._id > node._id for node in nodes for parent in node._prev)
