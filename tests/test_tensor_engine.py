@@ -224,3 +224,19 @@ def test_float32_end_to_end(opt, digits):
 def test_bad_dtype_is_rejected():
     with pytest.raises(ValueError, match="float64 or float32"):
         MLP(2, [2], dtype=np.int32)
+
+
+def test_matmul_of_stacks_that_do_not_broadcast_names_both_shapes():
+    a, b = Tensor(np.ones((2, 3, 4))), Tensor(np.ones((5, 4, 6)))
+    with pytest.raises(ValueError, match=r"\(2, 3, 4\) and \(5, 4, 6\) do not broadcast"):
+        a @ b
+
+
+def test_a_dtype_that_is_no_dtype_at_all_is_the_dtype_error():
+    from minigrad.tensor.convert import DtypeError
+
+    for bad in ("foo", (np.float64, -1), np.int32):
+        with pytest.raises(DtypeError, match="float64 or float32"):
+            Tensor([1.0], dtype=bad)
+        with pytest.raises(DtypeError):
+            MLP(2, [2], dtype=bad)

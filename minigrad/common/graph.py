@@ -4,11 +4,13 @@ A node's parents exist before the node does, so the order in which nodes were cr
 a topological order. Each engine stamps its nodes with a creation number ``_id`` from
 ``next_id``; ``topological_order`` gathers the nodes a root depends on (an iterative walk:
 no recursion limit, however deep the graph) and sorts them by that number. The drawings
-and the explorer walk the same way, with ``reachable``.
+walk the same way with ``reachable`` (no stale check: a stale graph can still be drawn);
+the explorer replays backward on ``topological_order`` itself.
 
 The same stamp is a parameter's version: when an optimizer's ``step()`` or
 ``load_state_dict()`` writes a parameter, ``renew_stamps`` gives it a fresh ``_id``, as if
-it were a new node. A graph built before that write then holds an edge from a node to a
+it were a new node (each parameter its own, so stamps never tie and the order stays
+deterministic). A graph built before that write then holds an edge from a node to a
 parent *newer* than itself, which no fresh graph can hold. ``topological_order`` meets
 every edge on its way, and raises ``stale_graph_error()`` at such an edge before ``backward``
 adds a single gradient, instead of mixing old and new weights
@@ -57,10 +59,10 @@ def reachable(roots):
 
 
 def renew_stamps(params):
-    """Mark ``params`` as changed now: graphs built before this call become stale."""
-    stamp = next_id()
+    """Mark ``params`` as changed now: graphs built before this call become stale. Each
+    gets a stamp of its own, in the order given, so nodes never tie in creation order."""
     for p in params:
-        p._id = stamp
+        p._id = next_id()
 
 
 def stale_graph_error():

@@ -40,7 +40,7 @@ class Value(ValueHabits):
     requires_grad = True  # every Value receives a gradient (the engine contract)
 
     def __init__(self, data, _prev=(), _local=(), _op="", label=""):
-        self.data = data if type(data) is float else as_float(data)
+        self.data = data if type(data) is float else as_float(data)  # (an op's is a float)
         self.grad = 0.0
         if is_grad_enabled():  # under no_grad() a result remembers nothing: no graph
             self._prev = _prev  # the parents: the nodes this one was computed from
@@ -54,8 +54,8 @@ class Value(ValueHabits):
 
     # -- ops: forward, and beside it d(out)/d(each parent) ---------------------------------
     # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg,
-    # exp, log, tanh, relu, sigmoid. A plain number as the other operand is a constant:
-    # it is no parent, so it gets no local derivative.
+    # exp, log, tanh, relu, sigmoid; then sum_of, the n-ary sum a neuron uses. A plain
+    # number as the other operand is a constant: no parent, so no local derivative.
 
     def __add__(self, other):  # d/dx (x + y) = 1, d/dy (x + y) = 1
         if isinstance(other, Value):
@@ -67,7 +67,7 @@ class Value(ValueHabits):
             return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
         return Value(self.data - as_float(other), (self,), (1.0,), "-")
 
-    def __rsub__(self, other):  # other - self
+    def __rsub__(self, other):  # d/dx (a - x) = -1
         return Value(as_float(other) - self.data, (self,), (-1.0,), "-")
 
     def __mul__(self, other):  # d/dx (x y) = y, d/dy (x y) = x
@@ -76,7 +76,7 @@ class Value(ValueHabits):
         other = other if type(other) is float else as_float(other)  # (w * x: 1.4% of a step)
         return Value(self.data * other, (self,), (other,), "*")
 
-    def __truediv__(self, other):  # d/dx (x / y) = 1 / y, d/dy (x / y) = -x / y**2
+    def __truediv__(self, other):  # d/dx (x / y) = 1 / y, d/dy (x / y) = -x / y**2 = -out / y
         if isinstance(other, Value):
             y = other.data
             out = ieee.div(self.data, y)
@@ -84,7 +84,7 @@ class Value(ValueHabits):
         y = as_float(other)
         return Value(ieee.div(self.data, y), (self,), (ieee.div(1.0, y),), "/")
 
-    def __rtruediv__(self, other):  # d/dx (a / x) = -a / x**2
+    def __rtruediv__(self, other):  # d/dx (a / x) = -a / x**2 = -out / x
         out = ieee.div(as_float(other), self.data)
         return Value(out, (self,), (-ieee.div(out, self.data),), "/")
 
@@ -119,7 +119,7 @@ class Value(ValueHabits):
         t = math.tanh(self.data)
         return Value(t, (self,), (1.0 - t * t,), "tanh")
 
-    def relu(self):  # d/dx relu x = 1 if x > 0 else 0
+    def relu(self):  # d/dx relu x = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)
         x = self.data
         out = 0.0 if x < 0.0 else x  # keeps nan (and -0.0), as PyTorch does
         return Value(out, (self,), (0.0 if out == 0.0 else 1.0,), "relu")

@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from minigrad.common.checks import check_width
+from minigrad.common.fp_errors import quiet
 from minigrad.tensor.habits import TensorHabits
 
 DTYPES = (np.float64, np.float32)
@@ -33,7 +34,7 @@ def check_dtype(dtype):
     """``dtype`` as one of ``DTYPES`` (a NumPy scalar type), else ``DtypeError``."""
     try:
         kind = np.dtype(dtype).type
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype at all: "foo", (np.float64, -1)
         kind = None
     if kind not in DTYPES:
         name = np.dtype(kind).name if kind is not None else repr(dtype)
@@ -56,7 +57,8 @@ def as_array(data, dtype=None):
         raise TypeError(
             f"Tensor holds real numbers, got {type(data).__name__} of dtype {array.dtype}"
         )
-    return array.astype(dtype, copy=True)
+    with quiet():  # 1e300 as float32 is inf, as in PyTorch, without NumPy's warning
+        return array.astype(dtype, copy=True)
 
 
 def lift(x, like):
@@ -66,7 +68,8 @@ def lift(x, like):
     if isinstance(x, node):
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        return node._make(np.asarray(x, dtype=like.data.dtype), (), (), "")
+        with quiet():  # (1e300 as float32: inf)
+            return node._make(np.asarray(x, dtype=like.data.dtype), (), (), "")
     return node(x, dtype=like.data.dtype)
 
 
@@ -97,7 +100,8 @@ def seed_gradient(node, grad):
         one = np.array(1.0, dtype)
         return one.reshape(shape) if shape else one
     # a copy: the caller's array must not become (and change with) a node's .grad
-    grad = np.array(grad.data if isinstance(grad, TensorHabits) else grad, dtype)
+    with quiet():  # (1e300 as float32: inf)
+        grad = np.array(grad.data if isinstance(grad, TensorHabits) else grad, dtype)
     if grad.shape != shape:
         raise ValueError(f"backward: gradient of shape {grad.shape} for a tensor of shape {shape}")
     return grad
@@ -142,3 +146,10 @@ def check_matmul(x, y):
         raise ValueError(
             f"matmul: shapes {x.shape} and {y.shape} are not aligned ({k_left} != {k_right})"
         )
+    if x.ndim > 2 or y.ndim > 2:  # stacks of matrices: the stacks must broadcast
+        try:
+            np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: the stacks of shapes {x.shape} and {y.shape} do not broadcast"
+            ) from None

@@ -1,7 +1,8 @@
 """The tensor engine: ``Tensor``, a graph node over a NumPy array, and backpropagation.
 
 Read this file top to bottom, beside its twin ``minigrad/scalar/engine.py``: the same ops
-in the same order, then the ops only arrays have, then the same backward loop.
+in the same order, then the ops only arrays have, the same backward loop, and last
+``linear``, a layer's fused node.
 
 Where the scalar ``*`` stores one local derivative per parent (``(y, x)``), the tensor
 ``*`` stores one rule per parent, ``g -> the gradient of that parent``
@@ -37,7 +38,15 @@ from minigrad.tensor.convert import (
 )
 from minigrad.tensor.habits import TensorHabits
 
-_new = object.__new__
+_new = object.__new__  # Tensor._make: a result needs none of __init__'s conversion
+
+
+def _same(g):  # the rule of a parent whose derivative is 1
+    return g.copy()  # a copy: two parents (x + y) must not share one gradient array
+
+
+def _negated(g):  # the rule of a parent whose derivative is -1
+    return -g
 
 
 class Tensor(TensorHabits):
@@ -68,7 +77,8 @@ class Tensor(TensorHabits):
         """An op's result. It joins the graph (keeps its parents and their rules) only if
         grad mode is on and some parent needs a gradient: else no graph is built."""
         out = _new(Tensor)
-        out.data = data if type(data) is np.ndarray else np.asarray(data)  # never a scalar
+        # (NumPy gives a 0-d result as a scalar, np.float64: a Tensor always holds an array)
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
         out._grad = None
         out._op = op
         out._id = next_id()
@@ -160,8 +170,8 @@ class Tensor(TensorHabits):
         t = np.tanh(self.data)
         return Tensor._make(t, (self,), (lambda g: g * (1.0 - t * t),), "tanh")
 
-    def relu(self):  # d/dx relu x = 1 if x > 0 else 0
-        out = np.maximum(0.0, self.data)  # in this order: keeps nan (and -0.0), as PyTorch
+    def relu(self):  # d/dx relu x = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)
+        out = np.maximum(0.0, self.data)  # in this order it keeps nan (and -0.0), as PyTorch
         return Tensor._make(out, (self,), (lambda g: g * (out != 0),), "relu")
 
     def sigmoid(self):  # d/dx s(x) = s(x) (1 - s(x))
@@ -172,7 +182,7 @@ class Tensor(TensorHabits):
     __rmul__ = __mul__
 
     # -- ops only arrays have ---------------------------------------------------------------
-    def __matmul__(self, other):  # d/dx (x @ y) = g @ y.T, d/dy (x @ y) = x.T @ g
+    def __matmul__(self, other):  # the rules: x gets g @ y.T, y gets x.T @ g
         other = lift(other, self)
         x, y = self.data, other.data
         check_matmul(x, y)  # (convert.py)
@@ -221,7 +231,7 @@ class Tensor(TensorHabits):
             scale = 1.0 / np.float64(n)
         return self.sum(axis=axis, keepdims=keepdims) * scale
 
-    def max(self, axis=None, keepdims=False, *, dim=None):
+    def max(self, axis=None, keepdims=False, *, dim=None):  # d/dx_i = 1 at the maximum, else 0
         axis = axis_of(axis, dim)
         x = self.data
         m = x.max(axis=axis, keepdims=True)
@@ -278,8 +288,11 @@ class Tensor(TensorHabits):
         """Add d(self)/d(node) to ``.grad`` of every node that needs a gradient.
 
         As in the scalar engine: children before parents, each node's gradient gathered in
-        ``_acc`` and added to ``.grad`` once, so two calls add the same gradients twice. A
-        tensor with more than one element needs ``grad`` of its own shape.
+        ``_acc`` and added to ``.grad`` once, so two calls add the same gradients twice; a
+        graph whose weights changed since it was built is refused by the walk. A tensor
+        with more than one element needs ``grad`` of its own shape; a tensor that needs no
+        gradient has no backward (``RuntimeError``). (A 0-d node's gradient may come out
+        of NumPy as a scalar; ``.grad`` reads it as an array.)
         """
         grad = seed_gradient(self, grad)  # d(self)/d(self), checked (convert.py)
         order = topological_order(self)  # parents before children (minigrad/common/graph.py)
@@ -318,12 +331,5 @@ def linear(x, weight, bias):
     return Tensor._make(out, (x, weight, bias), rules, "linear")
 
 
-def _same(g):  # the rule of a parent whose derivative is 1
-    return g.copy()  # a copy: two parents (x + y) must not share one gradient array
-
-
-def _negated(g):  # the rule of a parent whose derivative is -1
-    return -g
-
-
-_sum_rows = functools.partial(np.add.reduce, axis=0)  # d/db of a batch: g summed over rows
+# d/db of a batch: g summed over its rows, g.sum(axis=0) without the Python-level method
+_sum_rows = functools.partial(np.add.reduce, axis=0)

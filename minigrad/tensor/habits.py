@@ -99,7 +99,7 @@ class TensorHabits:
     def detach(self):
         """A new leaf with the same data (a copy), outside any graph (PyTorch's ``detach``
         shares the data; a copy keeps an optimizer from writing through it)."""
-        return type(self)(self.data)
+        return type(self)(self.data, dtype=self.data.dtype)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""

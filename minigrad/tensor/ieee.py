@@ -1,10 +1,11 @@
 """IEEE special values for the tensor engine, twin of ``minigrad/scalar/ieee.py``.
 
 Guarantee: every op of ``Tensor`` gives PyTorch float64's value and gradient at ±0, ±inf,
-nan, overflow and underflow, equal to the scalar engine's, without NumPy's
-RuntimeWarnings. NumPy already computes inf and nan where Python's ``math`` raises; what
-is left is to keep it quiet (``engine.py`` computes inside ``with quiet():``, from
-``minigrad/common/fp_errors.py``) and the two ops below. Proved by
+nan, overflow and underflow, equal to the scalar engine's, without NumPy's RuntimeWarnings
+whatever the caller's own NumPy error settings. NumPy already computes inf and nan where
+Python's ``math`` raises; what is left is to keep it quiet (``engine.py`` computes inside
+``with quiet():``, from ``minigrad/common/fp_errors.py``, and so do the two ops below).
+Proved by
 tests/test_special_values.py (every op over ±0, ±1, ±2.5, ±1e-300, ±1e300, ±inf and nan,
 against PyTorch and the scalar engine).
 """
@@ -28,5 +29,6 @@ def power(x, y):
 
 def sigmoid(x):
     """``1 / (1 + e**-x)``, which never overflows: exp is only taken of a number <= 0."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    with quiet():  # exp(-1000) underflows to 0: quietly
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

@@ -9,6 +9,7 @@ inputs a model casts to.
 import numpy as np
 
 from minigrad.common.checks import check_activation
+from minigrad.common.fp_errors import quiet
 from minigrad.common.init import check_sizes, linear_init, make_rng
 from minigrad.common.module import MLPBase, ModuleBase
 from minigrad.tensor.convert import check_dtype
@@ -36,7 +37,8 @@ class Module(ModuleBase):
 
     @staticmethod
     def _param_write(p, array):
-        p.data[...] = array
+        with quiet():  # a float64 1e300 into a float32 weight: inf, as in PyTorch, quietly
+            p.data[...] = array
 
     @staticmethod
     def _param_nodes(p):
@@ -46,7 +48,7 @@ class Module(ModuleBase):
 def _as_input(x, dtype):
     """An input as a Tensor of the model's dtype: a copy, as ``Tensor(x)`` makes, since the
     weight's gradient rule reads it at backward time and the caller may reuse the array."""
-    if type(x) is np.ndarray and x.dtype.type is dtype:
+    if type(x) is np.ndarray and x.dtype == dtype:  # (== is also False for a swapped order)
         # The common case, an array of the model's dtype: one copy, no checks. The plain
         # form is Tensor(x, dtype=dtype); tests/test_tensor_engine.py proves both the same.
         return Tensor._make(x.copy(), (), (), "")
