@@ -35,15 +35,19 @@ def _trained_graph(B, x):
 
 @pytest.mark.parametrize("B, x", [(S, [1.0, 2.0, 3.0]), (T, np.array([1.0, 2.0, 3.0]))])
 def test_explorer_numbers_nodes_as_graph_nodes_after_a_step(B, x):
-    # docs/API.md: data-node="i" is the i-th node of graph_nodes(node). replay() now takes
-    # its nodes from topological_order, which sorts a set by _id; after step() (or
-    # load_state_dict()) every parameter has the same _id, so the tie order is set order.
+    # docs/API.md: data-node="i" is the i-th node of graph_nodes(node). replay() took its
+    # nodes from topological_order, which sorts a set by _id; after step() (or
+    # load_state_dict()) every parameter has the same _id, so the tie order was set order.
     root = _trained_graph(B, x)
     shown = explorer.graph_nodes(root)
     replayed = explorer.replay(root)[0]
     assert [id(n) for n in replayed] == [id(n) for n in shown]
-    # graph.py: "The order is deterministic: it depends only on when the nodes were created"
-    assert [id(n) for n in topological_order(root)] == [id(n) for n in shown]
+    # backward's walk: the same nodes, parents before children (the parameters one step
+    # wrote share a stamp: leaves, in any order among themselves, graph.py says)
+    order = topological_order(root)
+    assert sorted(map(id, order)) == sorted(map(id, shown))
+    position = {id(n): i for i, n in enumerate(order)}
+    assert all(position[id(p)] < position[id(n)] for n in order for p in n._prev)
 
 
 def test_explorer_page_data_matches_graph_nodes_after_load_state_dict(tmp_path):

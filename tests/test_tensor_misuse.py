@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minigrad import no_grad
-from minigrad.tensor import MLP, SGD, Adam, Layer, Tensor, mse_loss
+from minigrad.tensor import MLP, SGD, Adam, Layer, Tensor, cross_entropy_loss, mse_loss
 
 
 def test_backward_on_a_tensor_that_requires_no_grad_raises():
@@ -152,3 +152,13 @@ def test_a_layer_refuses_a_graph_tensor_of_another_dtype_instead_of_cutting_the_
         second(first(np.ones((1, 3))))
     # a tensor outside any graph (plain data) is converted, as arrays are
     assert second(Tensor(np.ones((1, 4)))).data.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4,)], ids=["batch", "one sample"])
+def test_a_float32_loss_is_a_float32_array(shape):
+    logits = Tensor(np.ones(shape), requires_grad=True, dtype=np.float32)
+    loss = cross_entropy_loss(logits, [1] * (shape[0] if len(shape) == 2 else 1))
+    assert type(loss.data) is np.ndarray and loss.data.shape == ()
+    assert loss.data.dtype == np.float32
+    loss.backward()
+    assert logits.grad.dtype == np.float32

@@ -9,8 +9,8 @@ the explorer replays backward on ``topological_order`` itself.
 
 The same stamp is a parameter's version: when an optimizer's ``step()`` or
 ``load_state_dict()`` writes a parameter, ``renew_stamps`` gives it a fresh ``_id``, as if
-it were a new node (each parameter its own, so stamps never tie and the order stays
-deterministic). A graph built before that write then holds an edge from a node to a
+it were a new node (one stamp for all of them: parameters are leaves, so their order
+among themselves changes no gradient). A graph built before that write then holds an edge from a node to a
 parent *newer* than itself, which no fresh graph can hold. ``topological_order`` meets
 every edge on its way, and raises ``stale_graph_error()`` at such an edge before ``backward``
 adds a single gradient, instead of mixing old and new weights
@@ -28,7 +28,9 @@ def topological_order(root):
     """The nodes ``root`` depends on through ``_prev``, ``root`` included, parents before
     children; raises ``RuntimeError`` on a stale graph (see above).
 
-    The order is deterministic: it depends only on when the nodes were created.
+    Parents come before children whatever the order of ties: only the parameters one
+    ``renew_stamps`` call wrote share a stamp, and they are leaves, whose order among
+    themselves changes no gradient.
     """
     seen = {root}
     stack = [root]
@@ -47,7 +49,8 @@ def topological_order(root):
 
 def reachable(roots):
     """Every node reachable from ``roots`` (an iterable of nodes) through ``_prev``, in
-    creation order, stale or not: what a drawing shows."""
+    creation order, stale or not: what a drawing shows. The same graph always gives the
+    same list (ties, see above, keep the order the walk met them in)."""
     seen = {}
     stack = list(roots)
     while stack:
@@ -59,10 +62,10 @@ def reachable(roots):
 
 
 def renew_stamps(params):
-    """Mark ``params`` as changed now: graphs built before this call become stale. Each
-    gets a stamp of its own, in the order given, so nodes never tie in creation order."""
+    """Mark ``params`` as changed now: graphs built before this call become stale."""
+    stamp = next_id()
     for p in params:
-        p._id = next_id()
+        p._id = stamp
 
 
 def stale_graph_error():

@@ -29,10 +29,9 @@ class TensorHabits:
         """The gradient, an array of the node's shape (``backward`` keeps it in ``_grad``,
         ``None`` until a gradient arrives)."""
         grad = self._grad
-        if grad is None:  # kept: an in-place write into it must reach step()
-            grad = self._grad = np.zeros_like(self.data)
-        elif type(grad) is not np.ndarray:  # 0-d arithmetic gives NumPy scalars
-            grad = self._grad = np.asarray(grad)
+        if type(grad) is not np.ndarray:  # None, or a 0-d node's NumPy scalar
+            # zeros are kept, not made anew each time: an in-place write must reach step()
+            grad = self._grad = np.zeros_like(self.data) if grad is None else np.asarray(grad)
         return grad
 
     @grad.setter

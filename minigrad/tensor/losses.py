@@ -53,7 +53,8 @@ def cross_entropy_loss(logits, targets):
             grad[rows, t] -= scale
         return grad[0] if single else grad
 
-    return Tensor._make(np.asarray(loss, dtype=z.dtype), (logits,), (d_logits,), "cross_entropy")
+    # (loss is a NumPy scalar of z's dtype: _make holds it as a 0-d array)
+    return Tensor._make(loss, (logits,), (d_logits,), "cross_entropy")
 
 
 def mse_loss(pred, target):

@@ -85,7 +85,8 @@ def replay(root):
     ``backward()`` on fresh gradients ``grads[i]`` equals ``nodes[i].grad`` exactly.
     A stale graph raises backward's ``RuntimeError`` (a rule would read the new weights).
     """
-    nodes = topological_order(_single_root(root))  # the walk backward takes, stale check too
+    topological_order(_single_root(root))  # backward's walk: refuses a stale graph
+    nodes = graph_nodes(root)  # the same nodes in the same creation order, numbered as drawn
     index = {id(n): i for i, n in enumerate(nodes)}
     grads = [None] * len(nodes)
     terms = [None] * len(nodes)
