@@ -25,6 +25,7 @@ from sklearn.metrics import confusion_matrix
 
 import minigrad
 from minigrad.common.checks import ACTIVATIONS, is_positive_int
+from minigrad.tools.io import check_replaceable
 from minigrad.tools.plotting import INSTALL_HINT as PLOT_INSTALL_HINT
 from minigrad.tools.training import predict, train_step
 
@@ -259,6 +260,33 @@ def _check_output_path(parser, option, path):
             os.remove(path)
 
 
+def _check_save_path(parser, path):
+    """Fail before any work if ``save`` could not write ``path``: besides what
+    ``_check_output_path`` tests, ``save`` writes a temporary file in the directory and
+    renames it over ``path``, so an existing, writable file in a read-only directory cannot
+    be saved to either."""
+    if path is None:
+        return
+    try:
+        check_replaceable(path)
+    except OSError as e:
+        parser.error(
+            f"argument --save: cannot write {path!r}: cannot create a file in its directory "
+            f"{e.filename!r} (the model is written to a new file there, then renamed over "
+            f"{path!r}): {e.strerror or e}"
+        )
+
+
+def _same_file(a, b):
+    """True if paths ``a`` and ``b`` name one file (``m.npz`` and ``./m.npz``, a symlink,
+    a hard link)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return False
+
+
 def _resolve_lr(args):
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
@@ -295,23 +323,39 @@ def format_bytes(n):
         n /= 1024
 
 
+# What `minigrad compare` keeps for every step: a loss and a time for each of the two engines
+# (float64 arrays), and a copy of one of the time arrays to take its median.
+COMPARE_BYTES_PER_STEP = 8 * (2 * len(COMPARED) + 1)
+
+
 def _check_memory(parser, args):
-    """Refuse, before any work, a network that could not fit in this machine's memory."""
+    """Refuse, before any work, a run that could not fit in this machine's memory: the
+    network (``--hidden``, ``--batch-size``) and, for ``compare``, what grows with
+    ``--steps`` (``COMPARE_BYTES_PER_STEP``, and the first engine's weights, kept while the
+    second trains)."""
     sizes = [64, *args.hidden, 10]
     backends = COMPARED if args.command == "compare" else (args.backend,)
     need = max(training_memory(b, sizes, args.batch_size, args.optimizer) for b in backends)
     have = available_memory()
+    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     if have is not None and need > have:
-        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
         parser.error(
             f"argument --hidden: MLP(64, {sizes[1:]}) has {n_params:,} parameters; training it "
             f"would need about {format_bytes(need)} of memory, {format_bytes(have)} available"
         )
+    if args.command == "compare":
+        need += COMPARE_BYTES_PER_STEP * args.steps + 8 * n_params
+        if have is not None and need > have:
+            parser.error(
+                f"argument --steps: {args.steps:,} steps would need about "
+                f"{format_bytes(need)} of memory (a loss and a time per step of each engine, "
+                f"and the training), {format_bytes(have)} available"
+            )
 
 
 def _diverged(where):
     """The one line a diverging run ends with (on stderr); exit code 1."""
-    sys.stdout.flush()
+    _flush_stdout()
     print(f"training diverged: non-finite loss {where}; try a smaller --lr", file=sys.stderr)
     return 1
 
@@ -355,9 +399,15 @@ def format_confusion_matrix(matrix):
 def run_train(args):
     parser = args.parser
     _resolve_lr(args)
+    if args.save and args.plot and _same_file(args.save, args.plot):
+        parser.error(
+            f"argument --plot: {args.plot!r} is the --save file {args.save!r}; give the model "
+            "and the plot two files"
+        )
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         parser.error(f"argument --plot: needs matplotlib: {PLOT_INSTALL_HINT}")
     _check_output_path(parser, "--save", args.save)
+    _check_save_path(parser, args.save)
     _check_output_path(parser, "--plot", args.plot)
     _check_memory(parser, args)
     B = minigrad.backend(args.backend)
@@ -424,30 +474,43 @@ def run_train(args):
 # -- compare ------------------------------------------------------------------------------------
 
 
+def compare_batches(seed, n, batch_size, steps):
+    """The index arrays of ``steps`` batches of ``batch_size`` samples of ``range(n)``: one
+    permutation after another, drawn from ``seed``, cut into consecutive batches (a batch
+    may span two permutations). Drawn as they are used: memory does not grow with steps."""
+    rng = np.random.default_rng(seed)
+    pending = np.empty(0, dtype=np.intp)
+    for _ in range(steps):
+        if len(pending) < batch_size:
+            parts = [pending]
+            for _ in range(-(-(batch_size - len(pending)) // n)):
+                parts.append(rng.permutation(n))
+            pending = np.concatenate(parts)
+        yield pending[:batch_size]
+        pending = pending[batch_size:]
+
+
 def run_compare(args):
     args.momentum = args.weight_decay = 0.0
     _resolve_lr(args)
     _check_memory(args.parser, args)
     X_train, _, y_train, _ = minigrad.load_digits()
-    n = len(X_train)
-    rng = np.random.default_rng(args.seed)
-    order = np.concatenate(
-        [rng.permutation(n) for _ in range(-(-args.steps * args.batch_size // n))]
-    )
-    batches = [order[i * args.batch_size : (i + 1) * args.batch_size] for i in range(args.steps)]
     sizes = [64, *args.hidden, 10]
     print(
         f"minigrad compare: MLP(64, {sizes[1:]}, act={args.act!r}), {_describe_optimizer(args)}, "
         f"{args.steps} steps of batch {args.batch_size}, seed {args.seed}",
         flush=True,
     )
-    losses, states, times = {}, {}, {}
+    # one number per step and engine (COMPARE_BYTES_PER_STEP, checked above)
+    losses = {name: np.empty(args.steps) for name in COMPARED}
+    times = {name: np.empty(args.steps) for name in COMPARED}
+    states = {}
     for name in COMPARED:
         B = minigrad.backend(name)
         model = B.MLP(64, sizes[1:], act=args.act, seed=args.seed)
         optimizer = _optimizer(B, args, model.parameters())
-        losses[name], times[name] = [], []
-        for step, idx in enumerate(batches, 1):
+        batches = compare_batches(args.seed, len(X_train), args.batch_size, args.steps)
+        for step, idx in enumerate(batches):
             start = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):  # as in run_train
@@ -455,9 +518,9 @@ def run_compare(args):
                         model, optimizer, B.cross_entropy_loss, X_train[idx], y_train[idx]
                     )
             except FloatingPointError:
-                return _diverged(f"at step {step} of {args.steps} ({name} engine)")
-            times[name].append(time.perf_counter() - start)
-            losses[name].append(loss)
+                return _diverged(f"at step {step + 1} of {args.steps} ({name} engine)")
+            times[name][step] = time.perf_counter() - start
+            losses[name][step] = loss
         states[name] = model.state_dict()
     slow, fast = COMPARED
     for step in sorted({0, args.steps // 2, args.steps - 1}):
@@ -469,8 +532,8 @@ def run_compare(args):
     weight_diff = max(
         float(np.max(np.abs(states[slow][k] - states[fast][k]))) for k in states[slow]
     )
-    slow_ms = statistics.median(times[slow]) * 1e3
-    fast_ms = statistics.median(times[fast]) * 1e3
+    slow_ms = float(np.median(times[slow])) * 1e3
+    fast_ms = float(np.median(times[fast])) * 1e3
     print(f"max loss difference:   {loss_diff:.1e}")
     print(f"max weight difference: {weight_diff:.1e}")
     print(f"{slow} engine: {slow_ms:.3f} ms per step (median)")
@@ -562,7 +625,7 @@ def main(argv=None):
         args = parser.parse_args(argv)
         try:
             code = args.run(args)
-            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit handler
+            _flush_stdout()  # a closed pipe shows here, not in Python's exit handler
             return code
         except BrokenPipeError:
             raise
@@ -576,12 +639,20 @@ def main(argv=None):
     except BrokenPipeError:
         return _stdout_closed()
     except MemoryError:
-        sys.stdout.flush()
+        _flush_stdout()
         print("out of memory: try a smaller --hidden or --batch-size", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _flush_stdout():
+    """Flush stdout, if there is one: a program started with its stdout closed
+    (`minigrad draw -o g.dot >&-`) has ``sys.stdout = None``; it does its work all the same,
+    and ``print`` writes nothing."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
 
 
 def _stdout_closed():

@@ -113,10 +113,11 @@ def to_dot(node, rankdir="LR"):
 
 
 def _format_of(path):
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    name = os.fsdecode(path)  # str or bytes (as open() takes), or a path object
+    suffix = os.path.splitext(name)[1].lower().lstrip(".")
     if suffix not in FORMATS:
         raise ValueError(
-            f"draw: cannot tell the format from {os.fspath(path)!r}; "
+            f"draw: cannot tell the format from {name!r}; "
             f"use a file name ending in {', '.join('.' + f for f in FORMATS)}"
         )
     return suffix

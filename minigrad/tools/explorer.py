@@ -588,5 +588,5 @@ def explore(node, path=None, group=None):
     if path is None:
         return explorer
     if os.path.isdir(path):
-        raise IsADirectoryError(f"explore: {os.fspath(path)!r} is a directory")
+        raise IsADirectoryError(f"explore: {os.fsdecode(path)!r} is a directory")
     return explorer.save(path)

@@ -8,6 +8,9 @@ A model file is a plain ``.npz`` archive (NumPy's zip of ``.npy`` arrays) holdin
   "act": "relu", "engine": "tensor", "dtype": "float64"}``.
 
 Every engine uses the same ``state_dict`` layout, so a file written by one loads into any.
+``save`` writes what ``load`` rebuilds, or refuses before touching the file: the
+architecture comes from the model's constructor attributes, and after surgery on a model
+they may no longer describe its parts (``check_rebuildable`` compares them).
 A model keeps its dtype in an engine that has it (``FLOAT_DTYPES``: a float32 tensor model
 loads as float32 into a tensor engine) and is float64 in one that has only float64.
 
@@ -100,7 +103,9 @@ class ModelFileError(ValueError):
 
 
 def architecture(model):
-    """The JSON-able description of ``model`` that ``load`` rebuilds it from."""
+    """The JSON-able description of ``model`` that ``load`` rebuilds it from: its class and
+    its constructor's arguments, read from its attributes (``nin``, ``nout`` / ``nouts``,
+    ``act``, ``dtype``). ``save`` checks the model's parts against it (``check_rebuildable``)."""
     # The nearest of the engine's own MLP / Layer / Neuron classes in the model's ancestry
     # (a user's subclass of MLP saves as an MLP).
     engine = getattr(model, "engine", None)
@@ -117,14 +122,99 @@ def architecture(model):
         raise TypeError(
             f"save: can save an MLP, Layer or Neuron of an engine, got {type(model).__name__}"
         )
-    arch = {"class": kind, "nin": int(model.nin)}
+    arch = {"class": kind, "nin": _saved_width(kind, "nin", getattr(model, "nin", None))}
     if kind == "Layer":
-        arch["nout"] = int(model.nout)
+        arch["nout"] = _saved_width(kind, "nout", getattr(model, "nout", None))
     elif kind == "MLP":
-        arch["nouts"] = [int(n) for n in model.nouts]
-    arch["act"] = model.act
+        nouts = getattr(model, "nouts", None)
+        if not isinstance(nouts, (list, tuple)) or not nouts:
+            raise ValueError(f"save: the MLP's nouts must be a non-empty list, got {nouts!r}")
+        arch["nouts"] = [_saved_width(kind, "nouts[]", n) for n in nouts]
+    act = getattr(model, "act", None)
+    if not isinstance(act, str) or act not in ACTIVATIONS:
+        raise ValueError(
+            f"save: the {kind} has activation {act!r}, which no engine loads "
+            f"(valid: {', '.join(ACTIVATIONS)}); not saving"
+        )
+    arch["act"] = act
     dtype = np.dtype(getattr(model, "dtype", np.float64)).name
     return {"format": FORMAT, "version": VERSION, **arch, "engine": model.engine, "dtype": dtype}
+
+
+def _saved_width(kind, name, x):
+    if not is_positive_int(x):
+        raise ValueError(f"save: the {kind}'s {name} must be a positive integer, got {x!r}")
+    return int(x)
+
+
+def _layer_text(nin, nout, act):
+    return f"Layer({nin}, {nout}, act={act!r})"
+
+
+def check_rebuildable(model, arch):
+    """Return ``model.state_dict()``, or refuse (``ValueError``) a model that ``load``
+    would not rebuild exactly from ``arch`` and that state: after surgery (a layer
+    replaced, appended, widened or removed; an attribute changed), the attributes ``arch``
+    was read from no longer describe the model's parts, and the file would load as another
+    model, or not at all.
+
+    An MLP's ``layers`` must be one engine ``Layer`` (that very class) per width in
+    ``nouts``, with the widths ``nin -> nouts[0] -> ...``, ``act`` on every hidden layer, the
+    last one linear, in the MLP's dtype; and the arrays must be the keys and shapes
+    ``param_shapes`` gives for ``arch``. (The parts are checked first: a layer of another
+    engine cannot even give a ``state_dict``.)"""
+    B = registry.backend(arch["engine"])
+    if arch["class"] == "MLP":
+        layers = getattr(model, "layers", None)
+        nouts, act = arch["nouts"], arch["act"]
+        described = f"MLP({arch['nin']}, {nouts}, act={act!r})"
+        if not isinstance(layers, (list, tuple)) or len(layers) != len(nouts):
+            count = len(layers) if isinstance(layers, (list, tuple)) else "no list of"
+            raise ValueError(
+                f"save: the MLP has {count} layers, but its attributes describe "
+                f"{described}, {len(nouts)} layers (after adding or removing a layer, set "
+                "nouts to match); not saving"
+            )
+        widths = [arch["nin"], *nouts]
+        for i, layer in enumerate(layers):
+            want = _layer_text(widths[i], widths[i + 1], act if i < len(nouts) - 1 else "linear")
+            if getattr(layer, "engine", None) != arch["engine"]:
+                raise ValueError(
+                    f"save: layers[{i}] is a {type(layer).__name__} of another engine "
+                    f"({getattr(layer, 'engine', None)!r}), but load would rebuild {want} of "
+                    f"the {arch['engine']!r} engine; not saving"
+                )
+            if type(layer) is not B.Layer:
+                raise ValueError(
+                    f"save: layers[{i}] is a {type(layer).__name__}, but load would rebuild "
+                    f"the {described} with {want} there; not saving"
+                )
+            have = _layer_text(layer.nin, layer.nout, layer.act)
+            if have != want:
+                raise ValueError(
+                    f"save: layers[{i}] is {have}, but load would rebuild the {described} "
+                    f"with {want} there; not saving"
+                )
+            dtype = np.dtype(getattr(layer, "dtype", np.float64)).name
+            if dtype != arch["dtype"]:
+                raise ValueError(
+                    f"save: layers[{i}] holds {dtype} weights, but the MLP is "
+                    f"{arch['dtype']} (load rebuilds every layer in the MLP's dtype); not saving"
+                )
+    state = model.state_dict()
+    expected = _expected_shapes(arch)
+    for key in {**expected, **state}:
+        have = tuple(np.shape(state[key])) if key in state else None
+        want = expected.get(key)
+        if have != want:
+            raise ValueError(
+                f"save: the model's state_dict has {key!r} "
+                + ("missing" if have is None else f"of shape {have}")
+                + f", but load would rebuild the {arch['class']} its attributes describe "
+                + ("without it" if want is None else f"with shape {want}")
+                + "; not saving"
+            )
+    return state
 
 
 def _expected_shapes(arch):
@@ -237,21 +327,14 @@ def save(model, path):
             f"loads ({max(MAX_PARAMETERS.values())}, minigrad.tools.io.MAX_PARAMETERS); "
             "not saving"
         )
-    state = model.state_dict()
+    state = check_rebuildable(model, arch)
     for name, array in state.items():
         if not np.all(np.isfinite(array)):
             raise ValueError(f"save: parameter {name!r} has non-finite values; not saving")
     arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
     arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
-    target = os.fspath(path)
-    # A symlink is written through, and a device or FIFO (``/dev/null``) written into, as a
-    # plain open() would: replacing it would swap the link, or the device, for a new file.
-    # os.stat(target), not the realpath: /dev/fd/N (bash's >(...)) resolves to "pipe:[inode]"
-    try:
-        mode = os.stat(target).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+    target = os.fsdecode(path)  # str or bytes (as open() takes), or a path object
+    if _written_into(target):
         buffer = io.BytesIO()  # a zip needs a seekable file; a pipe or device is not one
         np.savez(buffer, **arrays)
         try:
@@ -281,6 +364,35 @@ def save(model, path):
             raise _naming(e, target) from None
         raise
     return path
+
+
+def _written_into(target):
+    """True if ``save`` writes into ``target`` itself: a device or FIFO (``/dev/null``), as a
+    plain open() would; replacing it would swap the device for a new file. Else ``save``
+    writes a temporary file beside the real file (a symlink is written through) and renames
+    it. os.stat(target), not the realpath: /dev/fd/N (bash's >(...)) resolves to
+    "pipe:[inode]"."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def check_replaceable(path):
+    """Raise the ``OSError`` that ``save(model, path)`` would meet creating its temporary file
+    in the directory of ``path`` (a read-only directory: the file itself may be writable),
+    naming that directory; write nothing. The command line calls it before training."""
+    target = os.fsdecode(path)
+    if _written_into(target):
+        return
+    directory = os.path.dirname(os.path.realpath(target))
+    try:
+        tmp, fd = _create_beside(os.path.realpath(target))
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, directory) from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def _create_beside(target):
@@ -381,8 +493,23 @@ def _read(npz, engine):
         array = npz[key]
         if not np.all(np.isfinite(array)):
             raise ModelFileError(f"bad model file: {key!r} holds non-finite values")
+        _check_range(key, array, arch["dtype"])
         state[key] = array
     return arch, state
+
+
+def _check_range(key, array, dtype):
+    """A float32 model file holds values float32 holds (``save`` writes no other): 1e300
+    would load as inf (the model non-finite) into an engine with float32, and as a number
+    no float32 model had into one without it. Refused, naming the entry."""
+    with np.errstate(over="ignore"):  # the cast's overflow is what is looked for
+        too_big = ~np.isfinite(array.astype(dtype))
+    if too_big.any():
+        value = array[too_big].flat[0]
+        raise ModelFileError(
+            f"bad model file: {key!r} holds {value:g}, beyond the range of {dtype}, the "
+            f"dtype the file declares (at most {float(np.finfo(dtype).max):g})"
+        )
 
 
 def _read_file(f, name, engine):
@@ -417,7 +544,7 @@ def load(path, backend="tensor"):
     """
     B = registry.backend(backend)  # unknown backend: ValueError listing the valid names
     with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
-        arch, state = _read_file(f, os.fspath(path), backend)
+        arch, state = _read_file(f, os.fsdecode(path), backend)
     kwargs = {}
     if arch["dtype"] != "float64" and arch["dtype"] in B.FLOAT_DTYPES:
         kwargs["dtype"] = np.dtype(arch["dtype"]).type  # else float64, the one every engine has

@@ -76,6 +76,6 @@ def plot_history(history, path, title=None, val_label="validation"):
             fig.savefig(f, format="png", dpi=100)
     except OSError as e:  # a write that fails (a full disk) names no file: name the user's
         if e.filename is None:
-            e.filename = os.fspath(path)
+            e.filename = os.fsdecode(path)
         raise
     return path

@@ -22,8 +22,23 @@ from minigrad.registry import backend_of
 LOSSES = ("cross_entropy", "mse")
 
 
+def _real_inputs(X, where=""):
+    """``X`` as a float64 array; real numbers only (bool, int or float), as
+    ``load_state_dict`` takes: a complex ``X`` would lose its imaginary part (with NumPy's
+    ``ComplexWarning``), strings would be parsed, objects (``None``) become nan."""
+    try:
+        X = np.asarray(X)
+    except ValueError as e:  # e.g. ragged nested lists
+        raise ValueError(f"{where}X is not an array ({e})") from None
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}X must hold real numbers (bool, int or float), got dtype {X.dtype}"
+        )
+    return X.astype(np.float64, copy=False)
+
+
 def _check_data(X, y, where=""):
-    X = np.asarray(X, dtype=np.float64)
+    X = _real_inputs(X, where)
     y = np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"{where}X must be 2-D (samples, features), got shape {X.shape}")
@@ -34,15 +49,46 @@ def _check_data(X, y, where=""):
     return X, y
 
 
-def _check_labels(labels, n_classes):
-    """Every label must be a class index of a model with ``n_classes`` outputs."""
+def _check_labels(labels, n_classes, where="", name="y"):
+    """Every label must be a class index of a model with ``n_classes`` outputs: an integer
+    (a NumPy integer dtype: not bool, float or str) in ``[0, n_classes)``. ``where`` and
+    ``name`` say whose labels they are in the message (``validation_data: y_val[3] = 12``)."""
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{where}{name} must hold integer class labels of shape (N,), "
+            f"got dtype {labels.dtype} and shape {labels.shape}"
+        )
     bad = np.flatnonzero((labels < 0) | (labels >= n_classes))
     if bad.size:
         i = bad[0]
         more = f" ({bad.size} labels are out of range)" if bad.size > 1 else ""
         raise ValueError(
-            f"y[{i}] = {labels[i]} is not a class index in [0, {n_classes}) "
+            f"{where}{name}[{i}] = {labels[i]} is not a class index in [0, {n_classes}) "
             f"(the model has {n_classes} outputs){more}"
+        )
+
+
+def _check_optimizer(model, optimizer):
+    """The optimizer must step the model's own parameters (compared by identity): all of
+    them, or some (fine-tuning a part). One that holds none of them (built for another
+    model, or for this one before ``minigrad.load`` made a new one) would train nothing, and
+    one holding parameters that are not the model's would move weights the loss never
+    reaches. An optimizer without ``params`` (a user's own) is not checked."""
+    params = getattr(optimizer, "params", None)
+    if params is None:
+        return
+    own = {id(p) for p in model.parameters()}
+    foreign = sum(id(p) not in own for p in params)
+    if foreign == len(params):
+        raise ValueError(
+            "fit: the optimizer holds none of the model's parameters (was it built for "
+            "another model, or before minigrad.load made this one?); build it from "
+            "model.parameters()"
+        )
+    if foreign:
+        raise ValueError(
+            f"fit: the optimizer holds {foreign} parameter(s) that are not the model's "
+            f"(of {len(params)}); build it from model.parameters(), or a part of them"
         )
 
 
@@ -166,7 +212,11 @@ def fit(
     Every target is checked before the first step, so bad data never leaves a half-trained
     model: a label outside ``[0, C)`` (``C`` the model's output width), a non-finite or
     non-numeric ``mse`` target, or targets of the wrong shape raise ``ValueError`` naming
-    the first bad index, and no weight changes.
+    the first bad index, and no weight changes. ``X`` must hold real numbers (a complex
+    ``X`` is refused, not cast), and ``validation_data``'s labels are checked as ``y`` is.
+    ``optimizer`` must step the model's own parameters, all or some of them (fine-tuning):
+    one holding none of them (built for another model, e.g. before ``minigrad.load`` made
+    this one) or parameters that are not the model's raises ``ValueError``.
 
     Returns a history ``{"loss": [...], "accuracy": [...], "seconds": [...]}`` with one
     entry per epoch: mean training loss, training accuracy (on the fly, from the outputs
@@ -183,6 +233,7 @@ def fit(
     if not is_positive_int(batch_size):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     B = backend_of(model)
+    _check_optimizer(model, optimizer)
     X, y = _check_data(X, y)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -194,7 +245,11 @@ def fit(
                 f"must be labels of shape (N,); got shapes {X_val.shape} and {y_val.shape}"
             )
     loss_fn, targets, labels = _prepare_targets(B, model, X, y, loss)
-
+    if validation_data is not None:  # labels of the model's classes, as training labels are
+        where = "validation_data: "
+        _check_labels(y_val, _n_outputs(B, model, X_val, where), where, "y_val")
+    if sys.stderr is None:  # started with stderr closed (`2>&-`): the bar has nowhere to go
+        progress = False
     rng = np.random.default_rng(seed)
     n = len(X)
     n_steps = math.ceil(n / batch_size)
@@ -236,19 +291,43 @@ def fit(
     return history
 
 
+def _n_outputs(B, model, X, where=""):
+    """The number of class scores ``model`` gives per sample of ``X``, from one sample run
+    without a graph; a model that gives no vector of scores per sample (a ``Neuron``)
+    cannot be scored by accuracy: ``ValueError``."""
+    with no_grad():
+        sample = B.to_numpy(model(X[:1])).shape[1:]
+    if len(sample) != 1:
+        raise ValueError(
+            f"{where}accuracy needs a model that gives C class scores per sample; "
+            f"this one gives outputs of shape {(len(X), *sample)}"
+        )
+    return sample[0]
+
+
 def predict(model, X):
     """Class predictions (argmax of the outputs) for ``X``, without building a graph."""
     B = backend_of(model)
-    X = np.asarray(X, dtype=np.float64)
+    X = _real_inputs(X, "predict: ")
     with no_grad():
         out = B.to_numpy(model(X))
     return out.argmax(axis=-1)
 
 
 def evaluate(model, X, y):
-    """Accuracy of ``model`` on ``X``, ``y`` in ``[0, 1]``, without building a graph."""
-    y = np.asarray(y)
-    pred = predict(model, X)
-    if pred.shape != y.shape:
-        raise ValueError(f"evaluate: {len(pred)} predictions but y has shape {y.shape}")
-    return float((pred == y).mean())
+    """Accuracy of ``model`` on ``X``, ``y`` in ``[0, 1]``, without building a graph.
+
+    ``X`` and ``y`` are checked as ``fit`` checks its data: ``X`` 2-D real numbers, ``y``
+    integer class labels in ``[0, C)``, one per sample; anything else raises ``ValueError``
+    (a string or out-of-range label would otherwise just count as a wrong answer)."""
+    B = backend_of(model)
+    X, y = _check_data(X, y, where="evaluate: ")
+    with no_grad():
+        out = B.to_numpy(model(X))
+    if out.ndim != 2:
+        raise ValueError(
+            "evaluate: accuracy needs a model that gives C class scores per sample; "
+            f"this one gives outputs of shape {out.shape}"
+        )
+    _check_labels(y, out.shape[1], "evaluate: ")
+    return float((out.argmax(axis=-1) == y).mean())
