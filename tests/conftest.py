@@ -7,6 +7,20 @@ import pytest
 import minigrad
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("fuzz", "the differential fuzzer, tests/test_fuzz.py")
+    group.addoption(
+        "--fuzz-graphs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="random graphs per family (default: a budget of a few seconds)",
+    )
+    group.addoption(
+        "--fuzz-seed", type=int, default=0, metavar="S", help="the fuzzer's first seed (default 0)"
+    )
+
+
 @pytest.fixture(params=minigrad.BACKENDS)
 def B(request):
     return minigrad.backend(request.param)

@@ -184,8 +184,33 @@ OPS = (
     ),
     Op("reshape", lambda a: a.reshape(6, 2), engines=TENSOR, elementwise=False),
     Op("transpose", lambda a: a.T, engines=TENSOR, elementwise=False),
+    # negative axes (issue 17): the gradient goes back through the inverse permutation
+    Op(
+        "transpose_axes",
+        lambda a: a.transpose(-1, 0),
+        engines=TENSOR,
+        elementwise=False,
+        torch=lambda a: a.permute(-1, 0),
+    ),
+    Op(
+        "transpose_3d",
+        lambda a: a.transpose(0, -1, 1),
+        engines=TENSOR,
+        elementwise=False,
+        shapes=(((2, 3, 4),),),
+        torch=lambda a: a.permute(0, -1, 1),
+    ),
+    Op(
+        "max_axes",
+        lambda a: a.max(axis=(-1, 0)),
+        engines=TENSOR,
+        elementwise=False,
+        shapes=(((2, 3, 4),),),
+        torch=lambda a: a.amax(dim=(-1, 0)),  # (no ties in random data: amax is max)
+    ),
     Op("getitem_slice", lambda a: a[1:, ::2], engines=TENSOR, elementwise=False),
     Op("getitem_array", lambda a: a[np.array([0, 2, 0])], engines=TENSOR, elementwise=False),
+    Op("getitem_tuple", lambda a: a[np.array([2, 0, 2]), 1:], engines=TENSOR, elementwise=False),
 )
 BY_NAME = {op.name: op for op in OPS}
 assert len(BY_NAME) == len(OPS), "op names must be unique"

@@ -56,22 +56,22 @@ def contract_error(op, args):
     return raises is not None and bool(raises(*args))
 
 
-# Where minigrad deliberately differs from PyTorch float64: name -> (applies to (op, args),
-# what PyTorch gives there (checked), why we differ). docs/API.md lists the same.
+# Where minigrad deliberately differs from PyTorch float64: name -> (applies to (op, args,
+# nodes), what PyTorch gives there (checked), why we differ). docs/API.md lists the same.
 DELIBERATE_DEVIATIONS = {
     "log of a number <= 0 raises ValueError": (
-        lambda op, args: op == "log" and args[0] <= 0,
+        lambda op, args, nodes: op == "log" and args[0] <= 0,
         lambda t, args: math.isnan(t.value) or (args[0] == 0 and t.value == -inf),
         "PyTorch returns nan (-inf at 0) and the nan spreads silently through training; "
         "the contract makes it an error where it happens",
     ),
     "negative finite base to a finite non-integer power raises ValueError": (
-        lambda op, args: op == "pow" and negative_base_to_fraction(*args),
+        lambda op, args, nodes: op == "pow" and negative_base_to_fraction(*args),
         lambda t, args: math.isnan(t.value),
         "not a real number: PyTorch returns nan, the contract makes it an error where it happens",
     ),
     "number / node is a / x, not x.reciprocal() * a": (
-        lambda op, args: (
+        lambda op, args, nodes: (
             op == "div"
             and abs(args[0]) in (0.0, 1e-300, 1e300, inf)
             and abs(args[1]) in (1e-300, 1e300)
@@ -81,18 +81,24 @@ DELIBERATE_DEVIATIONS = {
         "rounds a / x differently and overflows in the gradient (nan or inf where the true "
         "-a / x**2 is finite); minigrad computes a / x and -(a / x) / x, as for two nodes",
     ),
-    "x ** 0.5 at -0.0 and -inf follows NumPy": (
-        lambda op, args: (
+    "node ** 0.5 at -0.0 and -inf is C99's pow, not sqrt": (
+        lambda op, args, nodes: (
             op == "pow"
+            and nodes == (True, False)
             and args[1] == 0.5
             and args[0] in (-0.0, -inf)
             and math.copysign(1.0, args[0]) < 0
         ),
-        lambda t, args: True,  # e.g. PyTorch: -0.0 ** x(0.5) = +0.0, d/dx x(-0.0) ** 0.5 = -inf
-        "an exponent of 0.5 at -0.0 and -inf, 4 cases: NumPy (so the tensor engine, and the "
-        "scalar engine with it) computes x ** 0.5 as sqrt(x) (-0.0, nan) whichever operand is "
-        "the node, with pow's derivative; PyTorch uses sqrt only for tensor ** 0.5, with "
-        "sqrt's derivative (-inf at -0.0)",
+        # PyTorch: x(-inf) ** 0.5 = nan (grad nan), x(-0.0) ** 0.5 = -0.0 (grad -inf)
+        lambda t, args: (
+            (math.isnan(t.value) and math.isnan(t.grads[0]))
+            or (t.value == 0.0 and math.copysign(1.0, t.value) < 0 and t.grads[0] == -inf)
+        ),
+        "a node to the plain number 0.5 at -0.0 and -inf, 2 cases: PyTorch computes "
+        "tensor ** 0.5 as sqrt (-0.0, nan) with sqrt's derivative (-inf at -0.0), but "
+        "tensor ** tensor and number ** tensor by C99's pow (+0.0, inf); minigrad uses C99's "
+        "pow for all three, in both engines, so x ** 0.5 is one function of x whichever "
+        "operand is a node",
     ),
 }
 
@@ -216,7 +222,7 @@ def disagreements(op):
 
 def deviation_of(case):
     for name, (applies, _, _) in DELIBERATE_DEVIATIONS.items():
-        if applies(case.op, case.args):
+        if applies(case.op, case.args, case.nodes):
             return name
     return None
 

@@ -5,10 +5,17 @@ lives in a ``contextvars.ContextVar``, so ``no_grad`` in one thread never change
 another thread builds, and every thread (and task) starts with grad mode on. Engines call
 ``is_grad_enabled()`` when they create a node: when it returns False, the node keeps no
 parents, so no graph is built.
+
+As a decorator, ``no_grad()`` runs the whole body of the function it wraps without a graph:
+of a plain function, of an ``async def`` function, and, resumption by resumption, of a
+generator or an async generator, as PyTorch's decorator does for generators (between two
+resumptions the caller's grad mode holds). tests/test_grad_mode.py and
+tests/test_trust_state.py prove it.
 """
 
 import contextvars
 import functools
+import inspect
 
 _enabled = contextvars.ContextVar("minigrad_grad_enabled", default=True)
 # The states ``no_grad`` blocks found on entry, innermost last: a tuple per context, so one
@@ -38,9 +45,87 @@ class no_grad:
         return False
 
     def __call__(self, func):
+        if inspect.isasyncgenfunction(func):
+            return _async_generator_without_grad(func)
+        if inspect.isgeneratorfunction(func):
+            return _generator_without_grad(func)
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine(*args, **kwargs):
+                with no_grad():
+                    return await func(*args, **kwargs)
+
+            return coroutine
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with no_grad():
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+# A generator's resumptions run with grad mode off, and each restores the mode exactly as it
+# found it with a ContextVar token (not the no_grad stack above: the body's own
+# ``with no_grad()`` may span a yield, and the stack expects blocks to end in order).
+
+
+def _without_grad(resume, *args):
+    token = _enabled.set(False)
+    try:
+        return resume(*args)
+    finally:
+        _enabled.reset(token)
+
+
+async def _awaited_without_grad(awaitable):
+    token = _enabled.set(False)
+    try:
+        return await awaitable
+    finally:
+        _enabled.reset(token)
+
+
+def _generator_without_grad(func):
+    @functools.wraps(func)
+    def generator(*args, **kwargs):
+        body = func(*args, **kwargs)
+        try:
+            value = _without_grad(body.send, None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    _without_grad(body.close)
+                    raise
+                except BaseException as exc:  # thrown in by the caller: into the body
+                    value = _without_grad(body.throw, exc)
+                else:
+                    value = _without_grad(body.send, sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
+def _async_generator_without_grad(func):
+    @functools.wraps(func)
+    async def generator(*args, **kwargs):
+        body = func(*args, **kwargs)
+        try:
+            value = await _awaited_without_grad(body.asend(None))
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    await _awaited_without_grad(body.aclose())
+                    raise
+                except BaseException as exc:
+                    value = await _awaited_without_grad(body.athrow(exc))
+                else:
+                    value = await _awaited_without_grad(body.asend(sent))
+        except StopAsyncIteration:
+            return
+
+    return generator

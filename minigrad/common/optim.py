@@ -5,6 +5,14 @@ views of its parameters (``_array_views``, part of the engine contract in
 ``minigrad/registry.py``): a tensor-engine parameter is its own view (``.data``/``.grad``
 arrays); the scalar engine gathers its many ``Value`` objects into one flat vector, and
 writes the result back. So the rule exists once, and the two engines cannot drift apart.
+
+A parameter without a gradient (PyTorch's ``.grad is None``: no backward reached it since it
+was made or zeroed, or its ``.grad`` was set to None) is skipped, as PyTorch skips it: it does
+not move, and its momentum and step count wait. A rule reads a view's gradient from its
+``_grad``, None when the view has none (a tensor's own slot). The rules keep their state per
+view, as PyTorch keeps it per parameter; a view of many nodes (the scalar engine's vector of
+Values, each a parameter) of which only some have a gradient is split in two first
+(``_split_views``).
 """
 
 import math
@@ -78,6 +86,7 @@ class _Setting:
 
 class Optimizer:
     lr = _Setting(_positive_lr)
+    _STATE = ()  # the names of the rule's per-view state lists (split with the views)
 
     def __init__(self, params, lr):
         self.params = list(params)
@@ -107,6 +116,7 @@ class Optimizer:
         self.lr = lr
         self._groups = _by_class(self.params)
         self._views = [view for cls, ps in self._groups for view in cls._array_views(ps)]
+        self._many = [i for i, view in enumerate(self._views) if hasattr(view, "subset")]
 
     def __repr__(self):
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SETTINGS)
@@ -117,10 +127,35 @@ class Optimizer:
             cls._zero_grads(params)
 
     def step(self):
-        """One update of every parameter by the optimizer's rule (``_step``)."""
+        """One update of every parameter that has a gradient by the optimizer's rule
+        (``_step``); one without a gradient does not move (see the module's docstring)."""
         with quiet():  # inf or nan in the update: no NumPy warning
+            if self._many:
+                self._split_views()
             self._step()
         renew_stamps(self.params)  # graphs built before this step are stale now
+
+    def _split_views(self):
+        """Split each view of many nodes (``_many``) of which only some have a gradient
+        (``_has_grad``: one flag per node): those with one keep its place, the others become
+        a new view at the end, each part with its share of the state (arrays are split, step
+        counts copied). So the nodes of one view always share one history, and a rule
+        written per view is exact per node. The split stays: a part whose nodes all get a
+        gradient again is stepped as one view."""
+        for i in list(self._many):
+            view = self._views[i]
+            has = view._has_grad
+            if has is True or has is False:
+                continue
+            self._views[i] = view.subset(has)
+            self._views.append(view.subset(~has))
+            self._many.append(len(self._views) - 1)
+            for name in self._STATE:
+                states = getattr(self, name)
+                state = states[i]
+                if isinstance(state, np.ndarray):
+                    states[i], state = state[has], state[~has]
+                states.append(state)
 
 
 class SGD(Optimizer):
@@ -131,6 +166,7 @@ class SGD(Optimizer):
     """
 
     _SETTINGS = ("lr", "momentum", "weight_decay")
+    _STATE = ("_buf",)
     momentum = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
 
@@ -143,7 +179,9 @@ class SGD(Optimizer):
     def _step(self):
         lr, momentum, weight_decay = self._lr, self._momentum, self._weight_decay
         for i, view in enumerate(self._views):
-            g = view.grad
+            g = view._grad
+            if g is None:  # no gradient: PyTorch skips the parameter
+                continue
             if weight_decay:
                 g = g + weight_decay * view.data
             if momentum:
@@ -162,9 +200,11 @@ class Adam(Optimizer):
 
     m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g;
     p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    (t: the parameter's own step count, as PyTorch's ``state["step"]``)
     """
 
     _SETTINGS = ("lr", "betas", "eps", "weight_decay")
+    _STATE = ("_m", "_v", "_t")
     betas = _Setting(_beta_pair)
     eps = _Setting(_nonnegative)
     weight_decay = _Setting(_nonnegative)
@@ -174,17 +214,19 @@ class Adam(Optimizer):
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
-        self.t = 0
         self._m = [None] * len(self._views)
         self._v = [None] * len(self._views)
+        self._t = [0] * len(self._views)
 
     def _step(self):
-        self.t += 1
         beta1, beta2 = self._betas
-        step_size = self._lr / (1.0 - beta1**self.t)
-        root_correction = math.sqrt(1.0 - beta2**self.t)
         for i, view in enumerate(self._views):
-            g = view.grad
+            g = view._grad
+            if g is None:  # no gradient: PyTorch skips the parameter, and its step count waits
+                continue
+            self._t[i] += 1
+            step_size = self._lr / (1.0 - beta1 ** self._t[i])
+            root_correction = math.sqrt(1.0 - beta2 ** self._t[i])
             if self._weight_decay:
                 g = g + self._weight_decay * view.data
             if self._m[i] is None:

@@ -13,18 +13,18 @@ graph holds no reference cycle and is freed as soon as the loss is dropped.
 Skip on a first read (each file says which guarantee it keeps and which test proves it):
 ``ieee.py`` (inf and nan where Python's ``math`` raises: read ``ieee.div(a, b)`` as
 ``a / b``), ``convert.py`` (what counts as a number), ``habits.py`` (label, repr, detach,
-the views an optimizer uses). The one detour worth taking is the graph walk,
-``minigrad/common/graph.py``.
+``.grad`` and ``NO_GRADIENT``, the views an optimizer uses, pickling). The one detour worth
+taking is the graph walk, ``minigrad/common/graph.py``.
 """
 
 import math
 import operator
 
 from minigrad.common.grad_mode import is_grad_enabled
-from minigrad.common.graph import next_id, topological_order
+from minigrad.common.graph import backward_lock, next_id, topological_order
 from minigrad.scalar import ieee
 from minigrad.scalar.convert import as_float
-from minigrad.scalar.habits import ValueHabits
+from minigrad.scalar.habits import NO_GRADIENT, ValueHabits
 
 
 class Value(ValueHabits):
@@ -33,7 +33,7 @@ class Value(ValueHabits):
     ``Value(data, label="")``: ``label`` (writable) names the node in drawings.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_local", "_op", "_acc", "_id", "_label")
+    __slots__ = ("data", "_grad", "_prev", "_local", "_op", "_acc", "_id", "_label")
     # (_acc: the gradient one backward pass gathers for the node, see backward)
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators
     engine = "scalar"
@@ -41,7 +41,7 @@ class Value(ValueHabits):
 
     def __init__(self, data, _prev=(), _local=(), _op="", label=""):
         self.data = data if type(data) is float else as_float(data)  # (an op's is a float)
-        self.grad = 0.0
+        self._grad = NO_GRADIENT  # no gradient yet (.grad reads it as 0.0)
         if is_grad_enabled():  # under no_grad() a result remembers nothing: no graph
             self._prev = _prev  # the parents: the nodes this one was computed from
             self._local = _local  # d(self)/d(parent), one number per parent
@@ -149,15 +149,17 @@ class Value(ValueHabits):
         ``retain_graph=True``). A graph whose weights changed since it was built is refused
         by the walk (``RuntimeError``: run the forward pass again).
         """
-        order = topological_order(self)  # parents before children (minigrad/common/graph.py)
-        for node in order:
-            node._acc = 0.0  # d(self)/d(node), summed below over the paths from node to self
-        self._acc = as_float(grad)  # d(self)/d(self)
-        for node in reversed(order):
-            g = node._acc  # complete: every path from node to self goes through a child
-            node.grad += g
-            for parent, local in zip(node._prev, node._local):
-                parent._acc += local * g  # the chain rule: one path through node
+        grad = as_float(grad)  # d(self)/d(self)
+        with backward_lock:  # one pass at a time: _acc is shared by every walk (graph.py)
+            order = topological_order(self)  # parents before children (common/graph.py)
+            for node in order:
+                node._acc = 0.0  # d(self)/d(node), summed below over the paths from node to self
+            self._acc = grad
+            for node in reversed(order):
+                g = node._acc  # complete: every path from node to self goes through a child
+                node._grad += g
+                for parent, local in zip(node._prev, node._local):
+                    parent._acc += local * g  # the chain rule: one path through node
 
 
 _get_data = operator.attrgetter("data")

@@ -41,8 +41,6 @@ def power(x, y):
         raise ValueError(
             f"negative base to a fractional power: ({x!r}) ** {y!r} is not a real number"
         )
-    if y == 0.5:  # NumPy and PyTorch take x ** 0.5 as sqrt(x): -0.0 stays -0.0, -inf is nan
-        return math.sqrt(x) if x != -_INF else math.nan
     try:
         return x**y
     except (OverflowError, ZeroDivisionError):  # |x ** y| too large, or 0.0 ** negative
@@ -69,9 +67,18 @@ def _ln(x):
     return -_INF if x == 0.0 else math.nan
 
 
+# where 1 / (1 + e**-x) becomes 1 / inf: below minus the largest x whose exp is finite
+_SIGMOID_ZERO_BELOW = -709.782712893384
+
+
 def sigmoid(x):
-    """``1 / (1 + e**-x)``, which never overflows: exp is only taken of a number <= 0."""
+    """``1 / (1 + e**-x)``, which never overflows: exp is only taken of a number <= 0.
+
+    0 where ``e**-x`` overflows (x < -709.78), as PyTorch gives there (its
+    ``1 / (1 + e**-x)`` is 1 / inf), where ``e**x / (1 + e**x)`` would be subnormal."""
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
+    if x < _SIGMOID_ZERO_BELOW:
+        return 0.0
     e = math.exp(x)
     return e / (1.0 + e)

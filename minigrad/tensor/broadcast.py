@@ -12,6 +12,8 @@ finite differences) and tests/test_tensor_misuse.py (dtypes).
 
 import numpy as np
 
+from minigrad.tensor.convert import check_data
+
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: undo NumPy broadcasting of an input of that shape."""
@@ -29,10 +31,14 @@ def fitted(rules, parents, out):
     """``rules``, each followed by ``unbroadcast`` to its input's shape and a cast to its
     input's dtype where the input's shape or dtype differs from the result ``out``'s."""
     shape, dtype = np.shape(out), out.dtype
-    return tuple(
-        rule if p.data.shape == shape and p.data.dtype == dtype else _fit(rule, p.data)
-        for p, rule in zip(parents, rules)
-    )
+    try:
+        return tuple(
+            rule if p.data.shape == shape and p.data.dtype == dtype else _fit(rule, p.data)
+            for p, rule in zip(parents, rules)
+        )
+    except AttributeError:  # a parent's .data was assigned a list: say so (convert.py)
+        check_data(parents)
+        raise
 
 
 def _fit(rule, like):

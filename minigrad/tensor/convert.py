@@ -13,15 +13,31 @@ Guarantees, each with the tests that prove it:
 - ``linear``'s input, weight and bias fit each other, else an error naming the argument:
   a bias of another shape would broadcast into wrong values and a gradient of the wrong
   shape, and a user may replace a layer's weight or bias (tests/test_adversarial_3.py).
+- Axes are NumPy's: ``sum``, ``mean`` and ``max`` take an int, a tuple or a list, and
+  ``transpose`` a permutation, negative axes counted from the end; an axis out of range is
+  NumPy's ``AxisError``, a repeated one ``ValueError``, each naming the tensor's shape. The
+  engine receives them counted from 0, so a gradient's inverse permutation is right.
+- ``t[index]`` keeps its own copy of every array or list in ``index``: refilling the
+  caller's index array before ``backward`` changes nothing.
+- A ``.data`` the user assigned something other than an array (a list) is a ``TypeError``
+  saying so at the next binary op or ``backward``, not an ``AttributeError`` on a list.
+  (All three: tests/test_trust_ops.py.)
 """
 
+import copy
 import numbers
+import operator
 
 import numpy as np
 
 from minigrad.common.checks import check_width
 from minigrad.common.fp_errors import quiet
 from minigrad.tensor.habits import TensorHabits
+
+try:  # NumPy's error for an axis out of range: a ValueError and an IndexError
+    from numpy.exceptions import AxisError  # (NumPy >= 1.25)
+except ImportError:  # pragma: no cover
+    AxisError = np.AxisError  # noqa: NPY201
 
 DTYPES = (np.float64, np.float32)
 
@@ -67,19 +83,98 @@ def lift(x, like):
     node = type(like)
     if isinstance(x, node):
         return x
+    try:
+        dtype = like.data.dtype
+    except AttributeError:
+        check_data((like,))  # raises the clear error if .data was assigned a non-array
+        raise
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
         with quiet():  # (1e300 as float32: inf)
-            return node._make(np.asarray(x, dtype=like.data.dtype), (), (), "")
-    return node(x, dtype=like.data.dtype)
+            return node._make(np.asarray(x, dtype=dtype), (), (), "")
+    return node(x, dtype=dtype)
 
 
-def axis_of(axis, dim):
-    """PyTorch's ``dim=`` is NumPy's ``axis=``: either may be given, not both."""
-    if dim is None:
-        return axis
-    if axis is not None:
-        raise TypeError("give axis= or dim=, not both")
-    return dim
+def check_data(nodes):
+    """Raise ``TypeError`` if a node's ``.data`` is not an array (the user assigned a list:
+    ``t.data = [1.0, 5.0]``). Not checked on assignment, which would need a property and
+    slow every op's read of ``.data``: ``lift``, ``fitted`` (broadcast.py) and
+    ``seed_gradient`` call this when reading the array's dtype or shape fails, so a binary
+    op and ``backward`` name the mistake (tests/test_trust_ops.py)."""
+    for node in nodes:
+        if not isinstance(node.data, np.ndarray):
+            raise TypeError(
+                f"a Tensor's .data must be a NumPy array, got {type(node.data).__name__}: "
+                "assign an array of its dtype (t.data = np.array(...)) or write into it "
+                "(t.data[...] = values)"
+            )
+
+
+def axes_of(axis, dim, shape):
+    """The axes ``sum``, ``mean`` and ``max`` reduce over: ``None`` (all of them), or a
+    tuple of distinct axes counted from 0. PyTorch's ``dim=`` is NumPy's ``axis=``: either
+    may be given, not both; an int, a tuple or a list. An axis out of range is NumPy's
+    ``AxisError`` (a ``ValueError`` and an ``IndexError``), a repeated one ``ValueError``,
+    as ``np.sum`` raises them, for all three (``mean`` counts the elements of each axis)."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis= or dim=, not both")
+        axis = dim
+    if axis is None:
+        return None
+    return _distinct_axes(axis if isinstance(axis, (tuple, list)) else (axis,), shape, "axis")
+
+
+def permutation(axes, shape):
+    """``transpose``'s axes (as ``*axes``, or one tuple or list): ``None`` for all of them
+    reversed, or the permutation counted from 0, so the gradient's inverse permutation is
+    right for negative axes too (``transpose(-1, 0)``). Errors as NumPy's: ``ValueError``
+    for a repeated axis or a wrong count, ``AxisError`` for one out of range."""
+    if len(axes) == 1 and (axes[0] is None or np.ndim(axes[0]) == 1):  # one tuple or list
+        axes = () if axes[0] is None else tuple(axes[0])
+    if not axes:
+        return None
+    if len(axes) != len(shape):
+        raise ValueError(
+            f"transpose: axes {axes} for a tensor of shape {shape}: give each of its "
+            f"{len(shape)} axes once"
+        )
+    return _distinct_axes(axes, shape, "transpose")
+
+
+def _distinct_axes(axes, shape, what):
+    ndim = len(shape)
+    counted = []
+    for a in axes:
+        a = operator.index(a)  # an integer (a float is a TypeError, as in NumPy)
+        if not -ndim <= a < ndim:
+            raise AxisError(f"{what}: axis {a} is out of bounds for a tensor of shape {shape}")
+        counted.append(a % ndim)
+    if len(set(counted)) != len(counted):
+        raise ValueError(f"{what}: axes {tuple(axes)} repeat an axis of a tensor of shape {shape}")
+    return tuple(counted)
+
+
+def owned_index(index):
+    """``index`` as the rule of ``t[index]`` may keep it until backward: every array and
+    list in it a copy (the caller may refill their index array before ``backward``: the
+    gradient must go where the values came from), and a tensor of whole numbers an int
+    array (any other tensor index is an ``IndexError``)."""
+    if isinstance(index, tuple):
+        return tuple(map(_owned, index))
+    return _owned(index)
+
+
+def _owned(part):
+    if isinstance(part, np.ndarray):
+        return part.copy()
+    if isinstance(part, list):
+        return copy.deepcopy(part)  # (a nested list may hold arrays)
+    if isinstance(part, TensorHabits):
+        whole = part.data.astype(np.intp)  # (a copy)
+        if not np.array_equal(whole, part.data):
+            raise IndexError(f"a tensor used as an index must hold whole numbers: {part}")
+        return whole
+    return part
 
 
 def seed_gradient(node, grad):
@@ -90,7 +185,11 @@ def seed_gradient(node, grad):
             "backward of a tensor that does not require grad: no leaf behind it was made "
             "with requires_grad=True, or it was computed under no_grad()"
         )
-    shape, dtype = node.data.shape, node.data.dtype
+    try:
+        shape, dtype = node.data.shape, node.data.dtype
+    except AttributeError:
+        check_data((node,))
+        raise
     if grad is None:
         if node.data.size != 1:
             raise RuntimeError(

@@ -25,15 +25,17 @@ import numpy as np
 
 from minigrad.common.fp_errors import quiet
 from minigrad.common.grad_mode import is_grad_enabled
-from minigrad.common.graph import next_id, topological_order
+from minigrad.common.graph import backward_lock, next_id, topological_order
 from minigrad.tensor import ieee
 from minigrad.tensor.broadcast import fitted
 from minigrad.tensor.convert import (
     as_array,
-    axis_of,
+    axes_of,
     check_linear,
     check_matmul,
     lift,
+    owned_index,
+    permutation,
     seed_gradient,
 )
 from minigrad.tensor.habits import TensorHabits
@@ -139,7 +141,7 @@ class Tensor(TensorHabits):
         out = ieee.power(x, y)
 
         def d_base(g):  # 0 where y == 0 (PyTorch's convention)
-            return np.where(y == 0, 0.0, y * x ** (y - 1)) * g
+            return np.where(y == 0, 0.0, y * ieee.power(x, y - 1)) * g
 
         def d_exponent(g):  # 0 where x == 0 and y >= 0 (PyTorch's convention)
             return np.where((x == 0) & (y >= 0), 0.0, out * np.log(x)) * g
@@ -211,7 +213,7 @@ class Tensor(TensorHabits):
         return lift(other, self) @ self
 
     def sum(self, axis=None, keepdims=False, *, dim=None):  # d(sum x)/dx_i = 1
-        axis = axis_of(axis, dim)
+        axis = axes_of(axis, dim, self.data.shape)  # None, or a tuple counted from 0
         shape = self.data.shape
 
         def d_x(g):  # g spread back over the summed axes
@@ -224,24 +226,22 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self,), (d_x,), "sum")
 
     def mean(self, axis=None, keepdims=False, *, dim=None):  # sum / n: two nodes
-        axis = axis_of(axis, dim)
+        axis = axes_of(axis, dim, self.data.shape)
         shape = self.data.shape
-        n = self.data.size if axis is None else np.prod([shape[a] for a in np.atleast_1d(axis)])
+        n = self.data.size if axis is None else np.prod([shape[a] for a in axis])
         with quiet():  # an empty mean is nan, as in PyTorch (1 / 0 is inf, 0 * inf nan)
             scale = 1.0 / np.float64(n)
         return self.sum(axis=axis, keepdims=keepdims) * scale
 
     def max(self, axis=None, keepdims=False, *, dim=None):  # d/dx_i = 1 at the maximum, else 0
-        axis = axis_of(axis, dim)
+        axis = axes_of(axis, dim, self.data.shape)
         x = self.data
         m = x.max(axis=axis, keepdims=True)
 
         def d_x(g):  # the gradient goes to the maximum, shared equally among ties
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
-            mask = x == m
-            if axis is None and np.isnan(m).any():  # PyTorch's max(): it goes to the nan
-                mask = np.isnan(x)
+            mask = (x == m) | (np.isnan(x) & np.isnan(m))  # a nan maximum: to the nan, as PyTorch
             # selected, not multiplied by the mask: 0 * inf would be nan for the others; the
             # tie count in x's dtype (an int64 count would make a float32 gradient float64)
             return np.where(mask, g / mask.sum(axis=axis, keepdims=True, dtype=x.dtype), 0.0)
@@ -257,9 +257,7 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self,), (lambda g: g.reshape(old).copy(),), "reshape")
 
     def transpose(self, *axes):  # the gradient is transposed back
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = axes or None
+        axes = permutation(axes, self.data.shape)  # None (reversed), or counted from 0
         inverse = None if axes is None else tuple(np.argsort(axes))
         out = np.transpose(self.data, axes)
         return Tensor._make(out, (self,), (lambda g: np.transpose(g, inverse).copy(),), "transpose")
@@ -269,11 +267,7 @@ class Tensor(TensorHabits):
         return self.transpose()
 
     def __getitem__(self, index):  # the gradient goes back to the picked elements
-        if isinstance(index, Tensor):  # a tensor of whole numbers indexes like an int array
-            whole = index.data.astype(np.intp)
-            if not np.array_equal(whole, index.data):
-                raise IndexError(f"a tensor used as an index must hold whole numbers: {index}")
-            index = whole
+        index = owned_index(index)  # the rule's own copy of the caller's index arrays
         shape, dtype = self.data.shape, self.data.dtype
 
         def d_x(g):  # scatter-add: an element picked twice gets both contributions
@@ -295,11 +289,11 @@ class Tensor(TensorHabits):
         of NumPy as a scalar; ``.grad`` reads it as an array.)
         """
         grad = seed_gradient(self, grad)  # d(self)/d(self), checked (convert.py)
-        order = topological_order(self)  # parents before children (minigrad/common/graph.py)
-        for node in order:
-            node._acc = None  # d(self)/d(node), summed below over the paths from node to self
-        self._acc = grad
-        with quiet():
+        with backward_lock, quiet():  # one pass at a time: _acc is shared (common/graph.py)
+            order = topological_order(self)  # parents before children (common/graph.py)
+            for node in order:
+                node._acc = None  # d(self)/d(node), summed below over the paths to self
+            self._acc = grad
             for node in reversed(order):
                 g = node._acc  # complete: every path from node to self goes through a child
                 if g is None:  # a constant: no path brings it a gradient

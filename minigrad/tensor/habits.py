@@ -1,19 +1,22 @@
 """What a ``Tensor`` offers beyond the maths: ``TensorHabits``, the base class of ``Tensor``.
 
 Guarantee: the habits a PyTorch user brings work on a node (``shape``, ``ndim``, ``dtype``,
-``len``, ``item()``, ``numpy()``, ``tolist()``, ``float(t)``, ``format(t, ".3f")``,
-``detach()``, a writable ``label``, a readable ``repr``); ``.grad`` is an array of the
-node's shape and dtype, zero before any backward, and writing one of another shape is
-refused; an optimizer updates each parameter's array in place (``_array_views``: the engine
-contract, minigrad/registry.py). Proved by tests/test_tensor_engine.py,
-tests/test_tensor_misuse.py and tests/test_optim.py. Nothing here takes part in
-``backward``.
+``len``, iteration over the rows (over a 0-d tensor: ``TypeError``), ``bool`` of a
+one-element tensor (of any other size: ``ValueError``, ambiguous), ``item()``, ``numpy()``,
+``tolist()``, ``float(t)``, ``format(t, ".3f")``, ``detach()``, a writable ``label``, a
+readable ``repr``); ``.grad`` is an array of the node's shape and dtype, zero before any
+backward, and writing one of another shape is refused; an optimizer updates each
+parameter's array in place (``_array_views``: the engine contract, minigrad/registry.py).
+Proved by tests/test_tensor_engine.py, tests/test_tensor_misuse.py, tests/test_trust_ops.py
+and tests/test_optim.py. Nothing here takes part in ``backward``.
 """
 
 import numpy as np
 
+from minigrad.common.node_state import NodeState
 
-class TensorHabits:
+
+class TensorHabits(NodeState):
     __slots__ = ()
 
     @property
@@ -75,6 +78,19 @@ class TensorHabits:
 
     def __len__(self):
         return len(self.data)
+
+    def __iter__(self):  # the rows, as nodes of the graph (t[0], t[1], ...), as in PyTorch
+        if self.data.ndim == 0:  # (else Python's old protocol would stop at once: sum() 0)
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self):  # a one-element tensor's value, as in PyTorch and NumPy
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous "
+                "(read one element with t.item(), or use t.data.any() or t.data.all())"
+            )
+        return bool(self.data.item())
 
     def item(self):
         if self.data.size != 1:

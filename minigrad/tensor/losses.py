@@ -35,22 +35,27 @@ def cross_entropy_loss(logits, targets):
     z2 = z[None, :] if single else z
     n, c = z2.shape
     t = class_targets(targets, n, c, single)
-    rows = np.arange(n)
+    # Where each target sits in z2 read row by row: the rule's own array (a training loop
+    # may refill its targets array before backward), and one index where the plain form,
+    # z2[np.arange(n), t], takes two (tests/test_losses.py computes the plain form and
+    # tests/test_trust_ops.py refills the targets before backward)
+    at = np.arange(0, n * c, c) + t
     with quiet():  # inf logits, or a spread beyond 1e308: PyTorch's result, quietly
         shifted = z2 - np.maximum.reduce(z2, axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)
-        loss = np.add.reduce(np.log(total[:, 0]) - shifted[rows, t]) / n
+        loss = np.add.reduce(np.log(total[:, 0]) - shifted.take(at)) / n
 
     def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
         scale = float(g) / n  # g: the loss's 0-d gradient, as a number (no ufunc call)
         grad = exp / total
+        flat = grad.reshape(-1)  # a view of grad, row by row
         if math.isfinite(scale):
-            grad[rows, t] -= 1.0
+            flat[at] -= 1.0
             grad *= scale
         else:  # inf: softmax * inf - inf is nan at the target, as in PyTorch and the scalar engine
             grad *= scale
-            grad[rows, t] -= scale
+            flat[at] -= scale
         return grad[0] if single else grad
 
     # (loss is a NumPy scalar of z's dtype: _make holds it as a 0-d array)

@@ -28,7 +28,9 @@ class Module(ModuleBase):
         return p.data.astype(np.float64, copy=True)
 
     @staticmethod
-    def _param_grad(p):
+    def _param_grad(p):  # (zeros without a gradient, and p still has none: .grad would keep them)
+        if p._grad is None:
+            return np.zeros(p.data.shape)
         return p.grad.astype(np.float64, copy=True)
 
     @staticmethod
