@@ -47,10 +47,10 @@ rule's predicate holds there and minigrad gives what the rule says. ``DEVIATIONS
 documented deviations of docs/API.md (the table under "Special values", and "Axes are
 NumPy's" of "Tensor-engine rules"; each rule names its row, and a test checks that the row
 is still there) and the contract's two ``ValueError`` s. ``KNOWN`` are defects known and
-not fixed yet (issue 17's, and those this fuzzer found): they are reported and counted,
-not failed, and each has an ``xfail(strict=False)`` test with a minimal case
-(``KNOWN_CASES``). When one is fixed, its test XPASSes: delete its ``KNOWN`` rule and its
-case, and the fuzzer fails wherever it comes back. Anything else is a finding: the test
+not fixed yet (none today): they are reported and counted, not failed, and each has an
+``xfail(strict=False)`` test with a minimal case (``KNOWN_CASES``). When one is fixed, its
+test XPASSes: delete its ``KNOWN`` rule and move its case to ``FOUND`` (a regression test),
+and the fuzzer fails wherever it comes back. Anything else is a finding: the test
 fails with a minimal reproduction (one op, its inputs and the gradient arriving at it).
 
 Whole graphs are compared too (scalar vs tensor vs PyTorch, end to end) and counted: a
@@ -763,53 +763,6 @@ def _has_array(index):
     return any(isinstance(i, np.ndarray) for i in items)
 
 
-def _mixed_mask(op, operands, v, g, value, case=None):
-    dtypes = {case.nodes[k].dtype for kind, k in operands if kind == "node"}
-    return np.full(np.broadcast_shapes(*[np.shape(u) for u in v]), dtypes == {F32, F64})
-
-
-def _mixed_formula(op, operands, v, g, value, case=None):
-    """The tensor engine's rules computed as NumPy computes them: in the operands' own
-    dtypes, so ``1.0 / y`` and ``log(x)`` of a float32 operand are rounded to float32 before
-    they meet the float64 gradient."""
-    shape = np.shape(value)
-    x, y = (np.broadcast_to(case.nodes[k], shape) for _, k in operands)
-    with quiet_np():
-        if op == "div":
-            return None, [(1.0 / y) * g, None]
-        return None, [
-            np.where(y == 0, 0.0, y * np.power(x, y - 1)) * g,
-            np.where((x == 0) & (y >= 0), 0.0, value * np.log(x)) * g,
-        ]
-
-
-def _numpy_index_mask(case):
-    """Where NumPy's indexing and PyTorch's pick different elements (or shapes): an int and
-    an index array separated by a slice (NumPy broadcasts the int with the array, as an
-    advanced index, and puts their dimension first; PyTorch takes the int as a basic
-    index)."""
-    index = case.params["index"]
-    if not _has_array(index):
-        return False
-    shape = case.nodes[0].shape
-    positions = np.arange(int(np.prod(shape))).reshape(shape)
-    try:
-        theirs = torch.as_tensor(positions)[torch_index(index)].numpy()
-    except Exception:  # noqa: BLE001
-        return True
-    ours = positions[index]
-    return ours.shape != theirs.shape or not np.array_equal(ours, theirs)
-
-
-def _numpy_index_formula(case, value, contribs):
-    x = as_f64(case.nodes[0])
-    index = case.params["index"]
-    full, mag = np.zeros(x.shape), np.zeros(x.shape)
-    np.add.at(full, index, as_f64(case.g))
-    np.add.at(mag, index, np.abs(as_f64(case.g)))
-    return x[index], [full], [mag]
-
-
 def _tanh_one_mask(op, operands, v, g, value, case=None):
     """tanh where NumPy's is exactly ±1 and the C library's (and PyTorch's) is not
     (18.99 < |x| < 19.06), under an infinite or nan gradient: the tensor engine's
@@ -902,50 +855,33 @@ DEVIATIONS = (
         raises="AxisError",
         doc="A 0-d tensor has no axis",
     ),
+    Rule(
+        "tanh at 18.99 < |x| < 19.06 under an infinite gradient: the tensor engine gives nan "
+        "(NumPy's tanh is exactly ±1 there), the scalar engine and PyTorch ±inf",
+        "documented",
+        ("tanh",),
+        _tanh_one_mask,
+        _tanh_one_formula,
+        doc="`tanh` at 18.99 < \\|x\\| < 19.06",
+    ),
+    Rule(
+        "tanh at 18.99 < |x| < 19.06 under an infinite gradient: tensor nan, scalar ±inf",
+        "documented",
+        ("tanh",),
+        _tanh_one_mask,
+        engines=True,
+        doc="`tanh` at 18.99 < \\|x\\| < 19.06",
+    ),
 )
 # The contract's two errors (PyTorch gives nan), checked by ``contract_error``; the names
 # are DELIBERATE_DEVIATIONS' (tests/test_special_values.py), the doc words its table's.
 CONTRACT = {LOG_ERROR: "`log(x)`, `x ≤ 0`", POW_ERROR: "negative finite base ** finite non-integer"}
 
-# Known defects, not fixed yet (see KNOWN_CASES): what this fuzzer found that docs/API.md
-# does not list. (Issue 17's items in its reach are fixed or documented by now.) When one is
-# fixed or documented, its xfail test XPASSes: delete its Rule here (or move it to
-# DEVIATIONS, with its row's words) and its KNOWN_CASES entry.
-KNOWN = (
-    Rule(
-        "mixed float32/float64 / and **: part of a float64 operand's gradient is rounded to "
-        "float32 (1 / y, log x of the float32 operand)",
-        "new (fuzzer)",
-        ("div", "pow"),
-        _mixed_mask,
-        _mixed_formula,
-    ),
-    Rule(
-        "tanh at 18.99 < |x| < 19.06 under an infinite gradient: the tensor engine gives nan "
-        "(NumPy's tanh is exactly ±1 there), the scalar engine and PyTorch ±inf",
-        "new (fuzzer)",
-        ("tanh",),
-        _tanh_one_mask,
-        _tanh_one_formula,
-    ),
-    Rule(
-        "tanh at 18.99 < |x| < 19.06 under an infinite gradient: tensor nan, scalar ±inf",
-        "new (fuzzer)",
-        ("tanh",),
-        _tanh_one_mask,
-        engines=True,
-    ),
-    Rule(
-        "indexing with an int and an index array separated by a slice follows NumPy "
-        "(the array's dimension first), not PyTorch",
-        "new (fuzzer)",
-        ("getitem",),
-        _numpy_index_mask,
-        _numpy_index_formula,
-        whole=True,
-        standalone=True,
-    ),
-)
+# Known defects, not fixed yet: what this fuzzer found that docs/API.md does not list, each
+# with a minimal case in KNOWN_CASES (an xfail test). When one is fixed or documented, its
+# test XPASSes: delete its Rule here (or move it to DEVIATIONS, with its row's words) and
+# move its case to FOUND, where it stays as a regression test.
+KNOWN = ()  # none today: the three this fuzzer found are fixed or documented (FOUND)
 RULES = {rule.name: rule for rule in DEVIATIONS + KNOWN}
 
 
@@ -1091,10 +1027,11 @@ def judge_engines(case, s, t, known=KNOWN):
         return Verdict("ok")
     vals = operand_values(case)
     full = [v if isinstance(v, float) else v for v in vals]
-    for rule in known:
+    for rule in DEVIATIONS + known:
         if rule.engines and case.op in rule.ops:
             if np.any(rule.mask(case.op, case.operands, full, case.g, None, case)):
-                return Verdict("known", frozenset({rule.name}), "; ".join(bad))
+                status = "deviation" if rule in DEVIATIONS else "known"
+                return Verdict(status, frozenset({rule.name}), "; ".join(bad))
     return Verdict("new", detail="; ".join(bad))
 
 
@@ -1742,8 +1679,6 @@ class _GenB:
         try:
             if op == "max":
                 val = _torch_graph_op(op, args, params)
-            elif op == "getitem":  # NumPy's shapes (minigrad's), where PyTorch's differ
-                val = torch.tensor(args[0].numpy()[params["index"]])
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -2319,9 +2254,12 @@ def test_documented_deviations_are_documented():
     assert not missing, f"documented deviations the docs no longer list: {missing}"
 
 
-# One minimal case per known defect: it fails while the defect is there. When it XPASSes,
-# delete the case and its Rule in KNOWN. (engine, Case, check: "torch" or "engines")
-KNOWN_CASES = {
+# What the fuzzer found, each a minimal case that failed when found and passes now (fixed,
+# or judged a documented deviation): mixed float32/float64 rules computed in float32 (fixed:
+# convert.in_dtype), tanh near 19 under an infinite gradient (documented), an int and an
+# index array apart (fixed: read as PyTorch, convert.owned_index). (engine, Case, check:
+# "torch" or "engines")
+FOUND = {
     "mixed float32/float64 division: the float64 numerator's gradient is 1 / y in float32": (
         "tensor",
         Case(
@@ -2365,29 +2303,35 @@ KNOWN_CASES = {
     ),
 }
 
+# Known defects, one minimal case each: it fails while the defect is there (an xfail).
+KNOWN_CASES = {}
+
+
+def _verdict(engine, case, check):
+    if check == "torch":
+        pytest.importorskip("torch")
+        return judge(case, run_single(engine, case), known=())
+    return judge_engines(case, run_single("scalar", case), run_single("tensor", case), known=())
+
+
+@pytest.mark.parametrize("name", list(FOUND))
+def test_found_case(name):
+    """Each case the fuzzer found, judged with no known defect excused."""
+    verdict = _verdict(*FOUND[name])
+    assert verdict.status in ("ok", "deviation"), verdict.detail
+
 
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=False, reason="a known defect, not fixed yet (see KNOWN)"
-            ),
-        )
+        pytest.param(name, marks=pytest.mark.xfail(strict=False, reason="a known defect"))
         for name in KNOWN_CASES
-    ],
+    ]
+    or [pytest.param(None, marks=pytest.mark.skip(reason="no known defect today"))],
 )
 def test_known_defect(name):
     """Each known defect's minimal case, judged with no known defect excused."""
-    engine, case, check = KNOWN_CASES[name]
-    if check == "torch":
-        pytest.importorskip("torch")
-        verdict = judge(case, run_single(engine, case), known=())
-    else:
-        verdict = judge_engines(
-            case, run_single("scalar", case), run_single("tensor", case), known=()
-        )
+    verdict = _verdict(*KNOWN_CASES[name])
     assert verdict.status in ("ok", "deviation"), verdict.detail
 
 

@@ -541,3 +541,33 @@ def test_pow_to_other_plain_exponents_pytorch_shortcuts_is_c99_pow_in_both_engin
     assert out_s.data == value == float(out_t.data)
     assert s.grad == d_base == float(t.grad)
     row_about("`node ** -0.5`", "rsqrt", "`node ** -2`")
+
+
+# -- what the fuzzer found (tests/test_fuzz.py FOUND; these need no PyTorch) ------------------
+
+
+def test_an_int_and_an_index_array_apart_are_read_as_pytorch_reads_them():
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    idx = np.array([3, 0, 3])
+    out = x[0, :, idx]
+    assert out.data.shape == (3, 3)  # NumPy's x.data[0, :, idx] is (3, 3) transposed
+    np.testing.assert_array_equal(out.data, x.data[0][:, idx])
+    g = np.arange(9.0).reshape(3, 3)
+    out.backward(g)
+    want = np.zeros((2, 3, 4))
+    np.add.at(want[0], (slice(None), idx), g)
+    np.testing.assert_array_equal(x.grad, want)
+
+
+def test_mixed_dtypes_divide_and_power_compute_the_float64_gradient_in_float64():
+    x = Tensor([1.1], requires_grad=True)
+    y = Tensor([3.3], requires_grad=True, dtype=np.float32)
+    (x / y).sum().backward()
+    assert x.grad[0] == 1.0 / np.float64(np.float32(3.3))  # not 1 / y rounded to float32
+    b = Tensor([0.3], requires_grad=True, dtype=np.float32)
+    e = Tensor([1.7], requires_grad=True)
+    out = b**e
+    out.sum().backward()
+    b64 = np.float64(np.float32(0.3))
+    assert e.grad[0] == pytest.approx(out.data[0] * np.log(b64), rel=1e-15)
+    assert e.grad.dtype == np.float64 and b.grad.dtype == np.float32

@@ -533,3 +533,28 @@ def test_grad_dict_gives_no_parameter_a_gradient(B):
     model = B.MLP(4, [3], seed=0)
     model.grad_dict()
     assert not any(p._has_grad for p in model.parameters())
+
+
+# -- an activation set after construction (found in issue 17's review) ------------------------
+
+
+@pytest.mark.parametrize("kind", ["Layer", "Neuron"])
+def test_setting_act_after_construction_changes_what_forward_applies(B, kind):
+    """``layer.act = "tanh"`` used to change the name (and what ``save`` wrote) while
+    ``forward`` went on applying the activation chosen at construction."""
+    unit = B.Layer(4, 3, act="relu", seed=0) if kind == "Layer" else B.Neuron(4, act="relu", seed=0)
+    x = X[:2] * 4 - 2
+    before = np.asarray(B.to_numpy(unit(x)), dtype=float)
+    unit.act = "tanh"
+    plain = B.Layer(4, 3, act="linear", seed=0) if kind == "Layer" else B.Neuron(4, seed=0)
+    want = np.tanh(np.asarray(B.to_numpy(plain(x)), dtype=float))
+    got = np.asarray(B.to_numpy(unit(x)), dtype=float)
+    assert unit.act == "tanh" and not np.allclose(got, before)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_setting_an_unknown_act_is_refused_and_changes_nothing(B):
+    layer = B.Layer(4, 3, act="relu", seed=0)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        layer.act = "gelu"
+    assert layer.act == "relu"

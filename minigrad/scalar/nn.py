@@ -83,13 +83,22 @@ class Neuron(Module):
     input gives a list of N."""
 
     def __init__(self, nin, act="linear", seed=None, *, _init=None):
-        self.act = check_activation(act)
+        self.act = act  # checked (the property below)
         self.nin = nin
         weight, bias = _init if _init is not None else linear_init(nin, 1, make_rng(seed))
         self.w = [Value(x) for x in weight[0].tolist()]
         self.b = Value(float(bias[0]))
         self._ones = (1.0,) * (nin + 1)
-        self._act = _ACT[self.act]
+
+    @property
+    def act(self):
+        """The activation's name; setting it changes what ``forward`` applies."""
+        return self._act_name
+
+    @act.setter
+    def act(self, name):
+        self._act_name = check_activation(name)
+        self._act = _ACT[name]
 
     def _own_params(self):
         return [("weight", [self.w]), ("bias", [self.b])]
@@ -117,11 +126,22 @@ class Layer(Module):
     def __init__(self, nin, nout, act="linear", seed=None):
         check_activation(act)
         check_sizes(nin, nout)
-        self.nin, self.nout, self.act = nin, nout, act
+        self.nin, self.nout = nin, nout
         weight, bias = linear_init(nin, nout, make_rng(seed))
         self.neurons = [
             Neuron(nin, act, _init=(weight[i : i + 1], bias[i : i + 1])) for i in range(nout)
         ]
+
+    @property
+    def act(self):
+        """The activation's name; setting it sets every neuron's."""
+        return self.neurons[0].act
+
+    @act.setter
+    def act(self, name):
+        check_activation(name)
+        for n in self.neurons:
+            n.act = name
 
     def _own_params(self):
         return [("weight", [n.w for n in self.neurons]), ("bias", [n.b for n in self.neurons])]

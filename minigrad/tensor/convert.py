@@ -154,14 +154,44 @@ def _distinct_axes(axes, shape, what):
     return tuple(counted)
 
 
-def owned_index(index):
+def owned_index(index, shape):
     """``index`` as the rule of ``t[index]`` may keep it until backward: every array and
     list in it a copy (the caller may refill their index array before ``backward``: the
     gradient must go where the values came from), and a tensor of whole numbers an int
-    array (any other tensor index is an ``IndexError``)."""
-    if isinstance(index, tuple):
-        return tuple(map(_owned, index))
-    return _owned(index)
+    array (any other tensor index is an ``IndexError``).
+
+    Read as PyTorch reads it: an int is a basic index, taken before the arrays. NumPy
+    counts an int among the advanced indices, so ``x[0, :, idx]`` would put ``idx``'s
+    dimension first; where an int meets an index array, the index becomes the flat
+    positions PyTorch picks, unravelled (one advanced index, NumPy's result = PyTorch's).
+    """
+    if not isinstance(index, tuple):
+        return _owned(index)
+    index = tuple(map(_owned, index))
+    if any(map(_is_int, index)) and any(isinstance(p, (np.ndarray, list)) for p in index):
+        ints = sum((_basic_part(p) for p in index if p is not None and not _is_bool(p)), ())
+        rest = tuple(p for p in index if not _is_int(p))
+        positions = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+        index = np.unravel_index(positions[ints][rest], shape)
+    return index
+
+
+def _is_bool(part):
+    return isinstance(part, (bool, np.bool_))
+
+
+def _is_int(part):
+    return isinstance(part, (numbers.Integral, np.integer)) and not _is_bool(part)
+
+
+def _basic_part(part):
+    """The part of PyTorch's first step, the ints alone: an int itself, every other part
+    all of the dimensions it indexes."""
+    if _is_int(part) or part is Ellipsis:
+        return (part,)
+    if np.asarray(part).dtype == bool:  # a boolean mask indexes as many dimensions as it has
+        return (slice(None),) * np.ndim(part)
+    return (slice(None),)
 
 
 def _owned(part):
@@ -175,6 +205,13 @@ def _owned(part):
             raise IndexError(f"a tensor used as an index must hold whole numbers: {part}")
         return whole
     return part
+
+
+def in_dtype(out, *arrays):
+    """``arrays`` in the dtype of ``out``, the result they made: a rule that reads a float32
+    operand of a float64 result computes in float64, as PyTorch does (``1 / y`` of a
+    float32 ``y`` would be rounded to float32 before it meets a float64 gradient)."""
+    return tuple(a if a.dtype == out.dtype else a.astype(out.dtype) for a in arrays)
 
 
 def seed_gradient(node, grad):

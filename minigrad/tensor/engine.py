@@ -33,6 +33,7 @@ from minigrad.tensor.convert import (
     axes_of,
     check_linear,
     check_matmul,
+    in_dtype,
     lift,
     owned_index,
     permutation,
@@ -129,6 +130,7 @@ class Tensor(TensorHabits):
         x, y = self.data, other.data
         with quiet():
             out = x / y
+        x, y = in_dtype(out, x, y)  # (convert.py: float32 / float64 rules compute in float64)
         rules = (lambda g: (1.0 / y) * g, lambda g: -(out / y) * g)  # (x / y**2 = out / y)
         return Tensor._make(out, (self, other), fitted(rules, (self, other), out), "/")
 
@@ -139,6 +141,7 @@ class Tensor(TensorHabits):
         other = lift(other, self)
         x, y = self.data, other.data
         out = ieee.power(x, y)
+        x, y = in_dtype(out, x, y)
 
         def d_base(g):  # 0 where y == 0 (PyTorch's convention)
             return np.where(y == 0, 0.0, y * ieee.power(x, y - 1)) * g
@@ -267,7 +270,7 @@ class Tensor(TensorHabits):
         return self.transpose()
 
     def __getitem__(self, index):  # the gradient goes back to the picked elements
-        index = owned_index(index)  # the rule's own copy of the caller's index arrays
+        index = owned_index(index, self.data.shape)  # the rule's own copy, read as PyTorch
         shape, dtype = self.data.shape, self.data.dtype
 
         def d_x(g):  # scatter-add: an element picked twice gets both contributions

@@ -73,14 +73,23 @@ class _Dense(Module):
     a ``Layer`` holds ``Neuron``s: neither is a kind of the other.)"""
 
     def _init(self, nin, nout, act, seed, dtype):
-        self.act = check_activation(act)
+        self.act = act  # checked (the property below)
         check_sizes(nin, nout)
         self.nin = nin
         self.dtype = check_dtype(dtype)  # a NumPy scalar type: np.float64 or np.float32
         weight, bias = linear_init(nin, nout, make_rng(seed))
         self.weight = Tensor(weight, requires_grad=True, dtype=self.dtype)
         self.bias = Tensor(bias, requires_grad=True, dtype=self.dtype)
-        self._act = _ACT[act]
+
+    @property
+    def act(self):
+        """The activation's name; setting it changes what ``forward`` applies."""
+        return self._act_name
+
+    @act.setter
+    def act(self, name):
+        self._act_name = check_activation(name)
+        self._act = _ACT[name]
 
     def _own_params(self):
         return [("weight", self.weight), ("bias", self.bias)]
