@@ -1,0 +1,61 @@
+"""Every concept a hypothesis: experiments that show what breaks without each idea.
+
+Each experiment is one file here. It runs an idea of the engine and its counterfactual side
+by side on the real engines (the counterfactual is written in the experiment's own file,
+never in an engine), measures both, and returns a ``Result`` (``result.py``) with the verdict
+it observed. ``minigrad.why()`` lists them, ``minigrad.why(NAME, seed=0)`` runs one;
+``minigrad why [NAME | --all] [--seed N]`` is the same from the command line.
+
+An experiment module defines ``NAME`` (its name), ``CLAIM`` (one sentence), ``SECONDS``
+(its typical run time on a 2-core machine) and ``run(seed=0) -> Result``. It uses only the
+public API of the engines and tools, plus its counterfactual.
+"""
+
+import importlib
+import time
+
+from minigrad.why.result import Result
+
+# The experiments, in the order a learner meets the ideas: name -> module.
+EXPERIMENTS = {
+    "toposort": "minigrad.why.toposort",
+    "zero_grad": "minigrad.why.zero_grad",
+    "stable_cross_entropy": "minigrad.why.stable_cross_entropy",
+    "init_scale": "minigrad.why.init_scale",
+    "iterative_backward": "minigrad.why.iterative_backward",
+    "nonlinearity": "minigrad.why.nonlinearity",
+    "learning_rate": "minigrad.why.learning_rate",
+    "vectorisation": "minigrad.why.vectorisation",
+    "gradcheck": "minigrad.why.gradcheck",
+    "compile": "minigrad.why.compile",
+}
+
+
+def experiment(name):
+    """The module of experiment ``name``; an unknown name is a ``ValueError`` listing all."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"no experiment {name!r}; experiments: {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(EXPERIMENTS[name])
+
+
+def listing():
+    """``[(name, claim, typical seconds), ...]`` of every experiment, in order."""
+    return [(n, m.CLAIM, m.SECONDS) for n, m in ((n, experiment(n)) for n in EXPERIMENTS)]
+
+
+def why(name=None, seed=0):
+    """Without ``name``: the list of experiments (name, claim, typical seconds). With it:
+    run that experiment with ``seed`` and return its ``Result``."""
+    if name is None:
+        return listing()
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    module = experiment(name)
+    start = time.perf_counter()
+    result = module.run(seed=seed)
+    result.seconds = time.perf_counter() - start
+    result.seed = seed
+    return result
+
+
+__all__ = ["EXPERIMENTS", "Result", "experiment", "listing", "why"]
