@@ -29,6 +29,7 @@ _LAZY = {
     "plot_history": "minigrad.tools.plotting",
     "save": "minigrad.tools.io",
     "to_dot": "minigrad.tools.drawing",
+    "why": "minigrad.experiments",
 }
 
 

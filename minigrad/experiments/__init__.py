@@ -4,7 +4,9 @@ Each experiment is one file here. It runs an idea of the engine and its counterf
 by side on the real engines (the counterfactual is written in the experiment's own file,
 never in an engine), measures both, and returns a ``Result`` (``result.py``) with the verdict
 it observed. ``minigrad.why()`` lists them, ``minigrad.why(NAME, seed=0)`` runs one;
-``minigrad why [NAME | --all] [--seed N]`` is the same from the command line.
+``minigrad why [NAME | --all] [--seed N]`` is the same from the command line. (The package
+is ``minigrad.experiments``, not ``minigrad.why``: importing a subpackage sets the attribute
+of its name on ``minigrad``, which would hide the function ``minigrad.why``.)
 
 An experiment module defines ``NAME`` (its name), ``CLAIM`` (one sentence), ``SECONDS``
 (its typical run time on a 2-core machine) and ``run(seed=0) -> Result``. It uses only the
@@ -14,20 +16,20 @@ public API of the engines and tools, plus its counterfactual.
 import importlib
 import time
 
-from minigrad.why.result import Result
+from minigrad.experiments.result import Result
 
 # The experiments, in the order a learner meets the ideas: name -> module.
 EXPERIMENTS = {
-    "toposort": "minigrad.why.toposort",
-    "zero_grad": "minigrad.why.zero_grad",
-    "stable_cross_entropy": "minigrad.why.stable_cross_entropy",
-    "init_scale": "minigrad.why.init_scale",
-    "iterative_backward": "minigrad.why.iterative_backward",
-    "nonlinearity": "minigrad.why.nonlinearity",
-    "learning_rate": "minigrad.why.learning_rate",
-    "vectorisation": "minigrad.why.vectorisation",
-    "gradcheck": "minigrad.why.gradcheck",
-    "compile": "minigrad.why.compile",
+    "toposort": "minigrad.experiments.toposort",
+    "zero_grad": "minigrad.experiments.zero_grad",
+    "stable_cross_entropy": "minigrad.experiments.stable_cross_entropy",
+    "init_scale": "minigrad.experiments.init_scale",
+    "iterative_backward": "minigrad.experiments.iterative_backward",
+    "nonlinearity": "minigrad.experiments.nonlinearity",
+    "learning_rate": "minigrad.experiments.learning_rate",
+    "vectorisation": "minigrad.experiments.vectorisation",
+    "gradcheck": "minigrad.experiments.gradcheck",
+    "compile": "minigrad.experiments.compile",
 }
 
 

@@ -1,6 +1,6 @@
 """``Result``: what one experiment observed, in words and numbers.
 
-An experiment (one file in ``minigrad/why/``) runs an idea of the engine and its
+An experiment (one file in ``minigrad/experiments/``) runs an idea of the engine and its
 counterfactual side by side and returns one ``Result``: the claim it tested, how it was
 set up, a table of measurements, and the verdict it observed. ``holds`` says whether the
 observation supports the claim; the experiment's test asserts it, so a change that breaks
