@@ -1,5 +1,6 @@
 """Argument checks both engines and the tools share, so that one mistake gets one answer."""
 
+import math
 import numbers
 
 import numpy as np
@@ -36,6 +37,33 @@ def is_positive_int(x):
     """True for an integer (see ``is_int``) of at least 1: a layer width, a batch size, a
     number of steps. Each caller raises its own error, naming what the number is."""
     return is_int(x) and x >= 1
+
+
+def clamp_bounds(lo, hi):
+    """``clamp``'s ``min`` and ``max`` as floats, -inf and inf for None; at least one must
+    be given (PyTorch's rule), each a real number."""
+    if lo is None and hi is None:
+        raise ValueError("clamp: give min, max or both")
+    bounds = []
+    for name, bound, none in (("min", lo, -math.inf), ("max", hi, math.inf)):
+        if bound is not None and not isinstance(bound, numbers.Real):
+            raise TypeError(f"clamp: {name} must be a real number, got {type(bound).__name__}")
+        bounds.append(none if bound is None else float(bound))
+    return bounds
+
+
+def node_targets(values):
+    """Cross-entropy targets given as nodes (a ``Tensor``, or ``Value``s), as class
+    indices: an ``intp`` array (an int for one number), if each is a whole number. A node
+    holds floats, so ``2.0`` counts here, where a plain float target does not."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+        bad = array[~(np.isfinite(array) & (array == np.round(array)))].ravel()[0]
+        raise ValueError(f"cross_entropy_loss: targets must be whole numbers, got {bad!r}")
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"cross_entropy_loss: targets must be whole numbers, got {array.dtype}")
+    whole = array.astype(np.intp)
+    return int(whole) if whole.ndim == 0 else whole
 
 
 def class_targets(targets, n, n_classes, single):

@@ -20,6 +20,7 @@ taking is the graph walk, ``minigrad/common/graph.py``.
 import math
 import operator
 
+from minigrad.common.checks import clamp_bounds
 from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import backward_lock, next_id, topological_order
 from minigrad.scalar import ieee
@@ -53,9 +54,9 @@ class Value(ValueHabits):
             self.label = label
 
     # -- ops: forward, and beside it d(out)/d(each parent) ---------------------------------
-    # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg,
-    # exp, log, tanh, relu, sigmoid; then sum_of, the n-ary sum a neuron uses. A plain
-    # number as the other operand is a constant: no parent, so no local derivative.
+    # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg, exp, log,
+    # tanh, relu, sigmoid, abs, clamp, sqrt; then sum_of, the n-ary sum a neuron uses. A
+    # plain number as the other operand is a constant: no parent, so no local derivative.
 
     def __add__(self, other):  # d/dx (x + y) = 1, d/dy (x + y) = 1
         if isinstance(other, Value):
@@ -128,8 +129,28 @@ class Value(ValueHabits):
         s = ieee.sigmoid(self.data)
         return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
 
+    def abs(self):  # d/dx |x| = sign(x), and 0 at 0 (PyTorch's convention; at nan too)
+        x = self.data
+        sign = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+        return Value(math.fabs(x), (self,), (sign,), "abs")
+
+    def clamp(self, min=None, max=None):  # d/dx = 1 where min <= x <= max (bounds in), else 0
+        lo, hi = clamp_bounds(min, max)  # (common/checks.py: -inf and inf for None)
+        x = self.data
+        out = lo if x < lo else x
+        out = hi if out > hi else out  # (min > max: max everywhere, as PyTorch)
+        return Value(out, (self,), (1.0 if lo <= x <= hi else 0.0,), "clamp")
+
+    def sqrt(self):  # d/dx sqrt x = 1 / (2 sqrt x): inf at 0
+        x = self.data
+        if x < 0.0:  # the contract's error, as log's (nan passes through)
+            raise ValueError(f"sqrt of a negative number: sqrt({x!r}) is not real")
+        out = math.sqrt(x)
+        return Value(out, (self,), (ieee.div(0.5, out),), "sqrt")
+
     __radd__ = __add__
     __rmul__ = __mul__
+    __abs__ = abs
 
     @staticmethod
     def sum_of(values):

@@ -8,7 +8,7 @@ The tensor engine fuses the same maths into one node; the equivalence tests prov
 
 import numpy as np
 
-from minigrad.common.checks import check_same_shape, class_targets
+from minigrad.common.checks import check_same_shape, class_targets, node_targets
 from minigrad.scalar.engine import Value
 
 
@@ -36,13 +36,21 @@ def cross_entropy_loss(logits, targets):
     """Mean over the batch of ``-log_softmax(logits)[target]``.
 
     ``logits``: ``(N, C)`` lists of Values, or one sample ``(C,)``. ``targets``: N class
-    indices (one sample: an int or a one-element list).
+    indices (one sample: an int or a one-element list), or Values of whole numbers.
     """
     shape = _shape(logits)
     if len(shape) not in (1, 2) or 0 in shape:
         raise ValueError(f"cross_entropy_loss: logits must be (N, C) or (C,), got shape {shape}")
     single = len(shape) == 1
     rows = [logits] if single else logits
+    if isinstance(targets, Value):  # whole numbers as nodes, as the tensor engine's Tensor
+        targets = node_targets(targets.data)
+    elif (
+        isinstance(targets, (list, tuple))
+        and targets
+        and all(isinstance(t, Value) for t in targets)
+    ):
+        targets = node_targets([t.data for t in targets])
     targets = class_targets(targets, len(rows), shape[-1], single)
     losses = []
     for row, t in zip(rows, targets.tolist()):

@@ -13,7 +13,8 @@ Guarantees, each with the tests that prove it:
 - ``linear``'s input, weight and bias fit each other, else an error naming the argument:
   a bias of another shape would broadcast into wrong values and a gradient of the wrong
   shape, and a user may replace a layer's weight or bias (tests/test_adversarial_3.py).
-- Axes are NumPy's: ``sum``, ``mean`` and ``max`` take an int, a tuple or a list, and
+- Axes are NumPy's: ``sum``, ``mean`` and ``max`` take an int, a tuple or a list,
+  ``argmax``, ``argmin``, ``softmax`` and ``log_softmax`` one axis, and
   ``transpose`` a permutation, negative axes counted from the end; an axis out of range is
   NumPy's ``AxisError``, a repeated one ``ValueError``, each naming the tensor's shape. The
   engine receives them counted from 0, so a gradient's inverse permutation is right.
@@ -89,9 +90,11 @@ def lift(x, like):
         check_data((like,))  # raises the clear error if .data was assigned a non-array
         raise
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        if dtype.kind != "f":  # a bool or int tensor (a comparison): NumPy's promotion
+            return node._make(np.asarray(x), (), (), "")  # (mask * 0.5 is 0.5, not 0)
         with quiet():  # (1e300 as float32: inf)
             return node._make(np.asarray(x, dtype=dtype), (), (), "")
-    return node(x, dtype=dtype)
+    return node(x, dtype=dtype if dtype.kind == "f" else None)
 
 
 def check_data(nodes):
@@ -122,6 +125,39 @@ def axes_of(axis, dim, shape):
     if axis is None:
         return None
     return _distinct_axes(axis if isinstance(axis, (tuple, list)) else (axis,), shape, "axis")
+
+
+def one_axis(axis, dim, shape, what):
+    """The one axis ``what`` (``argmax``, ``softmax``) works along, as ``axes_of`` reads it,
+    counted from 0; None if neither ``axis`` nor ``dim`` is given. Several axes are a
+    ``TypeError``, as in PyTorch."""
+    axes = axes_of(axis, dim, shape)
+    if axes is None:
+        return None
+    if len(axes) != 1:
+        raise TypeError(f"{what} works along one axis, got {axis if dim is None else dim!r}")
+    return axes[0]
+
+
+def softmax_axis(axis, dim, shape, what):
+    """The axis ``softmax`` and ``log_softmax`` normalise along, which must be given (as
+    ``dim`` or ``axis``): PyTorch's implicit choice is deprecated."""
+    axis = one_axis(axis, dim, shape, what)
+    if axis is None:
+        raise TypeError(f"{what} needs the axis to normalise along: {what}(dim=...)")
+    return axis
+
+
+def cast_dtype(dtype):
+    """``astype``'s dtype as a NumPy dtype: one of ``DTYPES``, or an integer or bool dtype
+    (a tensor outside the graph, as PyTorch's integer tensors are); else ``DtypeError``."""
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or (dtype.type not in DTYPES and dtype.kind not in "biu"):
+        raise DtypeError(f"astype: dtype must be float64, float32, an integer or bool, got {dtype}")
+    return dtype
 
 
 def permutation(axes, shape):

@@ -23,6 +23,7 @@ import functools
 
 import numpy as np
 
+from minigrad.common.checks import clamp_bounds
 from minigrad.common.fp_errors import quiet
 from minigrad.common.grad_mode import is_grad_enabled
 from minigrad.common.graph import backward_lock, next_id, topological_order
@@ -31,6 +32,7 @@ from minigrad.tensor.broadcast import fitted
 from minigrad.tensor.convert import (
     as_array,
     axes_of,
+    cast_dtype,
     check_linear,
     check_matmul,
     in_dtype,
@@ -38,6 +40,7 @@ from minigrad.tensor.convert import (
     owned_index,
     permutation,
     seed_gradient,
+    softmax_axis,
 )
 from minigrad.tensor.habits import TensorHabits
 
@@ -97,9 +100,9 @@ class Tensor(TensorHabits):
         return out
 
     # -- ops: forward, and beside it the rule that gives each parent its gradient ----------
-    # Lined up with minigrad/scalar/engine.py: add, sub, mul, truediv, pow, neg,
-    # exp, log, tanh, relu, sigmoid. A plain number or array becomes a constant Tensor
-    # (lift), a parent that needs no gradient.
+    # Lined up with minigrad/scalar/engine.py: add, sub, mul, truediv, pow, neg, exp, log,
+    # tanh, relu, sigmoid, abs, clamp, sqrt. A plain number or array becomes a constant
+    # Tensor (lift), a parent that needs no gradient.
 
     def __add__(self, other):  # d/dx (x + y) = 1, d/dy (x + y) = 1
         other = lift(other, self)
@@ -183,8 +186,29 @@ class Tensor(TensorHabits):
         s = ieee.sigmoid(self.data)
         return Tensor._make(s, (self,), (lambda g: g * s * (1.0 - s),), "sigmoid")
 
+    def abs(self):  # d/dx |x| = sign(x), and 0 at 0 (PyTorch's convention; at nan too)
+        x = self.data
+        sign = np.where(np.isnan(x), 0.0, np.sign(x))
+        return Tensor._make(np.abs(x), (self,), (lambda g: g * sign,), "abs")
+
+    def clamp(self, min=None, max=None):  # d/dx = 1 where min <= x <= max (bounds in), else 0
+        lo, hi = clamp_bounds(min, max)  # (common/checks.py: -inf and inf for None)
+        x = self.data
+        out = np.where(x < lo, lo, x)
+        out = np.where(out > hi, hi, out)  # (min > max: max everywhere, as PyTorch)
+        inside = (x >= lo) & (x <= hi)
+        return Tensor._make(out, (self,), (lambda g: g * inside,), "clamp")
+
+    def sqrt(self):  # d/dx sqrt x = 1 / (2 sqrt x): inf at 0
+        x = self.data
+        if np.any(x < 0):  # the contract's error, as log's (nan passes through)
+            raise ValueError(f"sqrt of a negative number is not real (smallest input {x.min()!r})")
+        out = np.sqrt(x)
+        return Tensor._make(out, (self,), (lambda g: (0.5 / out) * g,), "sqrt")
+
     __radd__ = __add__
     __rmul__ = __mul__
+    __abs__ = abs
 
     # -- ops only arrays have ---------------------------------------------------------------
     def __matmul__(self, other):  # the rules: x gets g @ y.T, y gets x.T @ g
@@ -279,6 +303,40 @@ class Tensor(TensorHabits):
             return full
 
         return Tensor._make(self.data[index], (self,), (d_x,), "getitem")
+
+    def astype(self, dtype):  # d/dx = 1: the gradient cast back to x's dtype
+        dtype = cast_dtype(dtype)  # float64, float32, or an int or bool dtype (convert.py)
+        x = self.data
+        with quiet():  # (1e300 as float32: inf)
+            out = x.astype(dtype)
+        parents = (self,) if dtype.kind == "f" else ()  # ints and bools have no gradient
+        return Tensor._make(out, parents, (lambda g: g.astype(x.dtype),), "astype")
+
+    def softmax(self, dim=None, *, axis=None):  # d/dx: g -> s (g - sum(g s)), s = softmax(x)
+        axis = softmax_axis(axis, dim, self.data.shape, "softmax")  # (convert.py)
+        x = self.data
+        with quiet():  # shifted by the maximum: no exp overflows (inf or nan gives nan)
+            e = np.exp(x - x.max(axis=axis, keepdims=True))
+            s = e / e.sum(axis=axis, keepdims=True)
+
+        def d_x(g):
+            return s * (g - (g * s).sum(axis=axis, keepdims=True))
+
+        return Tensor._make(s, (self,), (d_x,), "softmax")
+
+    def log_softmax(self, dim=None, *, axis=None):  # d/dx: g -> g - softmax(x) sum(g)
+        axis = softmax_axis(axis, dim, self.data.shape, "log_softmax")
+        x = self.data
+        with quiet():  # shifted as in softmax: the same stable form cross_entropy_loss uses
+            shifted = x - x.max(axis=axis, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=axis, keepdims=True)
+            out = shifted - np.log(total)
+
+        def d_x(g):
+            return g - (e / total) * g.sum(axis=axis, keepdims=True)
+
+        return Tensor._make(out, (self,), (d_x,), "log_softmax")
 
     # -- backward -----------------------------------------------------------------------------
     def backward(self, grad=None):

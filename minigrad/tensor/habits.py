@@ -7,9 +7,18 @@ one-element tensor (of any other size: ``ValueError``, ambiguous), ``item()``, `
 readable ``repr``); ``.grad`` is an array of the node's shape and dtype, zero before any
 backward, and writing one of another shape is refused; an optimizer updates each
 parameter's array in place (``_array_views``: the engine contract, minigrad/registry.py).
-Proved by tests/test_tensor_engine.py, tests/test_tensor_misuse.py, tests/test_trust_ops.py
-and tests/test_optim.py. Nothing here takes part in ``backward``.
+Readings outside the graph, as in PyTorch: ``argmax``/``argmin`` (int64 indices),
+``numel()``, and the comparisons ``== != < <= > >=``, elementwise, giving a bool tensor
+that no gradient flows through (``.float()`` makes it a float tensor: an accuracy is
+``(logits.argmax(1) == y).float().mean()``). A tensor still hashes by identity, as
+PyTorch's does: graph code keeps nodes in sets and dicts. A comparison with something that
+is no array of real numbers (``t == None``) is Python's identity comparison.
+Proved by tests/test_tensor_engine.py, tests/test_tensor_misuse.py, tests/test_trust_ops.py,
+tests/test_porter_methods.py and tests/test_optim.py. Nothing here takes part in
+``backward``.
 """
+
+import numbers
 
 import numpy as np
 
@@ -111,6 +120,63 @@ class TensorHabits(NodeState):
     def __format__(self, spec):
         return format(self.item(), spec) if spec else repr(self)
 
+    def numel(self):
+        """The number of elements (PyTorch's ``numel``, NumPy's ``size``)."""
+        return self.data.size
+
+    def float(self):
+        """A float tensor: this one if it is one already (float64 or float32, as PyTorch's
+        ``.float()`` returns a float32 tensor itself), else its values as float64,
+        minigrad's default dtype (a bool or int tensor: a comparison, an ``argmax``)."""
+        return self if self.data.dtype.kind == "f" else self.astype(np.float64)
+
+    # -- readings outside the graph: no gradient flows through them (as in PyTorch) -------
+    def argmax(self, axis=None, keepdims=False, *, dim=None):
+        """The index of the first largest element (nan counts as the largest, as in
+        PyTorch and NumPy) along ``axis`` (or ``dim``; None: of the flattened tensor), an
+        int64 tensor outside the graph."""
+        return self._index_of(np.argmax, axis, keepdims, dim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None):
+        """The index of the first smallest element (nan counts as the smallest), as
+        ``argmax``."""
+        return self._index_of(np.argmin, axis, keepdims, dim)
+
+    def _index_of(self, find, axis, keepdims, dim):
+        from minigrad.tensor.convert import one_axis  # (convert.py imports this file)
+
+        axis = one_axis(axis, dim, self.data.shape, find.__name__)
+        if self.data.size == 0:
+            raise ValueError(f"{find.__name__} of an empty tensor of shape {self.data.shape}")
+        out = find(self.data, axis=axis, keepdims=bool(keepdims)).astype(np.int64)
+        return type(self)._make(out, (), (), find.__name__)
+
+    __hash__ = object.__hash__  # by identity, though == compares elements (as PyTorch)
+
+    def _compare(self, other, compare, op):
+        other = _real_array(other)
+        if other is None:  # not numbers: Python's identity comparison (t == None is False)
+            return NotImplemented
+        return type(self)._make(compare(self.data, other), (), (), op)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal, "!=")
+
+    def __lt__(self, other):
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal, ">=")
+
     def detach(self):
         """A new leaf with the same data (a copy), outside any graph (PyTorch's ``detach``
         shares the data; a copy keeps an optimizer from writing through it)."""
@@ -119,3 +185,19 @@ class TensorHabits(NodeState):
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({np.array2string(self.data, precision=4, threshold=20)}{grad})"
+
+
+def _real_array(x):
+    """``x`` (a tensor, a real number, an array or a list of them) as an array, or None if
+    it holds anything else."""
+    if isinstance(x, TensorHabits):
+        return x.data
+    if isinstance(x, numbers.Real):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            x = np.asarray(x)
+        except ValueError:  # ragged
+            return None
+        return x if x.dtype.kind in "biuf" else None
+    return None

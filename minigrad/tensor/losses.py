@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from minigrad.common.checks import check_same_shape, class_targets
+from minigrad.common.checks import check_same_shape, class_targets, node_targets
 from minigrad.common.fp_errors import quiet
 from minigrad.tensor.engine import Tensor
 
@@ -24,7 +24,7 @@ def cross_entropy_loss(logits, targets):
     """Mean over the batch of ``-log_softmax(logits)[target]``, one node.
 
     ``logits``: ``(N, C)`` or one sample ``(C,)``. ``targets``: N class indices (one
-    sample: an int or a one-element list).
+    sample: an int or a one-element list), or a Tensor of whole numbers.
     """
     if type(logits) is not Tensor:
         logits = _as_tensor(logits)
@@ -34,6 +34,8 @@ def cross_entropy_loss(logits, targets):
     single = z.ndim == 1
     z2 = z[None, :] if single else z
     n, c = z2.shape
+    if isinstance(targets, Tensor):  # whole numbers, as PyTorch's int64 targets
+        targets = node_targets(targets.data)
     t = class_targets(targets, n, c, single)
     # Where each target sits in z2 read row by row: the rule's own array (a training loop
     # may refill its targets array before backward), and one index where the plain form,
