@@ -137,6 +137,12 @@ OPS = (
     Op("tanh", lambda a: a.tanh(), total=True),
     Op("relu", lambda a: a.relu(), smooth=False),
     Op("sigmoid", lambda a: a.sigmoid(), total=True),
+    Op("abs", lambda a: a.abs(), smooth=False),  # gradient sign(x), 0 at 0 (PyTorch's)
+    # the bounds are part of the op, not operands: the grid covers them (±1: the boundary)
+    Op("clamp", lambda a: a.clamp(-1.0, 1.0), smooth=False),
+    Op("clamp_min", lambda a: a.clamp(min=0.0), smooth=False),
+    Op("clamp_max", lambda a: a.clamp(max=0.5), smooth=False),
+    Op("sqrt", lambda a: a.sqrt(), domain=POSITIVE, raises=lambda x: x < 0),
     Op("detach", lambda a: a * a.detach(), numeric=lambda a: a * a * 0.5),
     # -- the same ops with a plain number on one side -----------------------------------
     Op("add_number", lambda a: a + 1.5, total=True, with_number=True),
@@ -211,6 +217,23 @@ OPS = (
     Op("getitem_slice", lambda a: a[1:, ::2], engines=TENSOR, elementwise=False),
     Op("getitem_array", lambda a: a[np.array([0, 2, 0])], engines=TENSOR, elementwise=False),
     Op("getitem_tuple", lambda a: a[np.array([2, 0, 2]), 1:], engines=TENSOR, elementwise=False),
+    # float64 -> float32 -> float64 rounds the values; the gradient is 1 (cast back)
+    Op(
+        "astype",
+        lambda a: a.astype(np.float32).astype(np.float64),
+        engines=TENSOR,
+        elementwise=False,
+        torch=lambda a: a.float().double(),
+        numeric=lambda a: a,
+    ),
+    Op("softmax", lambda a: a.softmax(dim=1), engines=TENSOR, elementwise=False),
+    Op(
+        "log_softmax",
+        lambda a: a.log_softmax(axis=0),
+        engines=TENSOR,
+        elementwise=False,
+        torch=lambda a: a.log_softmax(dim=0),
+    ),
 )
 BY_NAME = {op.name: op for op in OPS}
 assert len(BY_NAME) == len(OPS), "op names must be unique"

@@ -70,6 +70,12 @@ DELIBERATE_DEVIATIONS = {
         lambda t, args: math.isnan(t.value),
         "not a real number: PyTorch returns nan, the contract makes it an error where it happens",
     ),
+    "sqrt of a number < 0 raises ValueError": (
+        lambda op, args, nodes: op == "sqrt" and args[0] < 0,
+        lambda t, args: math.isnan(t.value),
+        "not a real number: PyTorch returns nan; the contract makes it an error where it "
+        "happens, as for log and for x ** 0.5 (whose negative base raises too)",
+    ),
     "number / node is a / x, not x.reciprocal() * a": (
         lambda op, args, nodes: (
             op == "div"

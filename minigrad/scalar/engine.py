@@ -182,6 +182,16 @@ class Value(ValueHabits):
                 for parent, local in zip(node._prev, node._local):
                     parent._acc += local * g  # the chain rule: one path through node
 
+    def _backward(self):
+        """One node's step of the chain rule, by hand: the manual form of ``backward()``.
+
+        As the micrograd lecture does it: ``o.grad = 1.0``, then ``_backward()`` on each
+        node from the output back. ``backward`` takes the same step, gathering in ``_acc``
+        so that a second call adds the same gradients again (tests/test_micrograd_port.py).
+        """
+        for parent, local in zip(self._prev, self._local):
+            parent.grad += local * self.grad
+
 
 _get_data = operator.attrgetter("data")
 

@@ -365,6 +365,14 @@ class Tensor(TensorHabits):
                         pg = rule(g)  # the chain rule: one path through node
                         parent._acc = pg if parent._acc is None else parent._acc + pg
 
+    def _backward(self):
+        """One node's step of the chain rule, by hand: the manual form of ``backward()``,
+        as in the scalar engine (``o.grad = 1.0``, then ``_backward()`` on each node from
+        the output back)."""
+        for parent, rule in zip(self._prev, self._rules):
+            if parent.requires_grad:
+                parent.grad = parent.grad + rule(self.grad)
+
 
 def linear(x, weight, bias):
     """``x @ weight.T + bias`` as one node: a fully connected layer, PyTorch's F.linear.
