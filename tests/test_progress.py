@@ -2,7 +2,9 @@
 elsewhere, and never the ``TqdmWarning`` that ``tqdm.auto`` prints in a kernel without
 ipywidgets ("IProgress not found. Please update jupyter and ipywidgets.")."""
 
+import io
 import os
+import re
 import sys
 import types
 import warnings
@@ -33,8 +35,46 @@ def kernel_without_ipywidgets(monkeypatch):
         monkeypatch.delenv(key)
 
 
-def test_outside_jupyter_the_bar_is_text():
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_outside_jupyter_on_a_terminal_the_bar_is_text(monkeypatch, digits):
+    monkeypatch.setattr(sys, "stderr", Terminal())
     assert progress_bar_class() is text_tqdm
+    fit_a_little(digits)
+    assert "epoch 1/1" in sys.stderr.getvalue() and "2/2" in sys.stderr.getvalue()  # the bar
+
+
+@pytest.mark.parametrize("stderr", [io.StringIO(), None])
+def test_where_stderr_is_no_terminal_no_bar_but_a_plain_line_per_epoch(monkeypatch, digits,
+                                                                      stderr):
+    class Log(io.StringIO):
+        isatty = None  # a stream without a working isatty
+
+    log = stderr if stderr is not None else Log()
+    monkeypatch.setattr(sys, "stderr", log)
+    assert progress_bar_class() is None
+    X, _, y, _ = digits
+    T = minigrad.backend("tensor")
+    model = T.MLP(64, [10], seed=0)
+    minigrad.fit(model, T.SGD(model.parameters(), lr=0.1), X[:64], y[:64], epochs=2,
+                 batch_size=32, validation_data=(X[64:96], y[64:96]))  # fmt: skip
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 2
+    assert re.fullmatch(r"epoch 1/2: loss \d\.\d{4}, validation accuracy \d\.\d{4}, "
+                        r"\d+\.\d\d s", lines[0])  # fmt: skip
+    assert lines[1].startswith("epoch 2/2: loss ")
+
+
+def test_progress_false_writes_nothing(monkeypatch, digits):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    X, _, y, _ = digits
+    T = minigrad.backend("tensor")
+    model = T.MLP(64, [10], seed=0)
+    minigrad.fit(model, T.SGD(model.parameters(), lr=0.1), X[:64], y[:64], progress=False)
+    assert sys.stderr.getvalue() == ""
 
 
 def test_a_kernel_without_ipywidgets_gets_the_text_bar_and_no_warning(

@@ -1,5 +1,8 @@
 """fit, evaluate, load_digits and the engine registry."""
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
@@ -207,11 +210,16 @@ def test_fit_rejects_mismatched_data(B):
         minigrad.fit(model, B.SGD(model.parameters()), np.zeros((3, 2)), np.zeros(4, int))
 
 
-def test_fit_shows_a_progress_bar_with_the_loss(B, digits, capsys):
+def test_fit_shows_a_progress_bar_with_the_loss_on_a_terminal(B, digits, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
     X, _, y, _ = digits
     model = B.MLP(64, [10], seed=0)
     minigrad.fit(model, B.SGD(model.parameters()), X[:20], y[:20], batch_size=5)
-    err = capsys.readouterr().err
+    err = sys.stderr.getvalue()
     assert "epoch 1/1" in err and "loss=" in err and "4/4" in err
 
 

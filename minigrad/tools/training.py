@@ -165,9 +165,18 @@ def train_step(model, optimizer, loss_fn, xb, tb):
     return value, out
 
 
+def _stderr_is_terminal():
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, TypeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+
+
 def progress_bar_class():
     """tqdm's notebook widget inside a Jupyter kernel that has ipywidgets; its text bar (on
-    stderr) everywhere else, a kernel without ipywidgets included.
+    stderr) in any other kernel (Qt console, Spyder, Jupyter without ipywidgets) and on a
+    terminal; None anywhere else, where stderr is a log file or a pipe: a bar redrawn there
+    would fill the file with carriage returns, so ``fit`` writes one plain line per epoch.
 
     This is the choice ``tqdm.auto`` makes, made here because ``tqdm.auto``, imported in a
     kernel without ipywidgets, prints a ``TqdmWarning`` ("IProgress not found. Please update
@@ -175,12 +184,14 @@ def progress_bar_class():
     """
     # A Qt console or Spyder runs a kernel too, but shows no widgets.
     qt = any(k == "QT_API" or k.startswith("SPYDER") for k in os.environ)
-    in_kernel = "ipykernel.zmqshell" in sys.modules and not qt
-    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+    in_kernel = "ipykernel.zmqshell" in sys.modules
+    if in_kernel and not qt and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.notebook import tqdm as notebook_tqdm
 
         return notebook_tqdm
-    return tqdm
+    if in_kernel or _stderr_is_terminal():
+        return tqdm
+    return None
 
 
 def _one_hot(labels, n_classes):
@@ -224,6 +235,10 @@ def fit(
     ``validation_data=(X_val, y_val)`` it also records ``"val_accuracy"``. ``callback``, if
     given, is called as ``callback(epoch, history)`` after each epoch.
 
+    ``progress``: a tqdm bar per epoch on a terminal (tqdm's widget in a notebook); where
+    stderr is not a terminal (a log file, a pipe) one plain line per epoch on stderr
+    instead (``epoch 2/5: loss 0.4123, 0.31 s``); ``progress=False`` writes nothing.
+
     A non-finite loss stops training with ``FloatingPointError`` naming epoch and step.
     """
     if loss not in LOSSES:
@@ -250,6 +265,8 @@ def fit(
         _check_labels(y_val, _n_outputs(B, model, X_val, where), where, "y_val")
     if sys.stderr is None:  # started with stderr closed (`2>&-`): the bar has nowhere to go
         progress = False
+    bar_class = progress_bar_class() if progress else None
+    plain_lines = progress and bar_class is None  # not a terminal: a line per epoch
     rng = np.random.default_rng(seed)
     n = len(X)
     n_steps = math.ceil(n / batch_size)
@@ -260,11 +277,11 @@ def fit(
         order = rng.permutation(n) if shuffle else np.arange(n)
         start = time.perf_counter()
         total_loss, correct = 0.0, 0
-        with (progress_bar_class() if progress else tqdm)(
+        with (bar_class or tqdm)(
             total=n_steps,
             desc=f"epoch {epoch}/{epochs}",
             unit="step",
-            disable=not progress,
+            disable=bar_class is None,
             dynamic_ncols=True,
         ) as bar:
             for step in range(n_steps):
@@ -286,9 +303,22 @@ def fit(
         history["seconds"].append(time.perf_counter() - start)
         if validation_data is not None:
             history["val_accuracy"].append(evaluate(model, X_val, y_val))
+        if plain_lines:
+            _epoch_line(epoch, epochs, history)
         if callback is not None:
             callback(epoch, history)
     return history
+
+
+def _epoch_line(epoch, epochs, history):
+    """The progress of one epoch as one plain line on stderr (where no bar is drawn)."""
+    line = f"epoch {epoch}/{epochs}: loss {history['loss'][-1]:.4f}"
+    if "val_accuracy" in history:
+        line += f", validation accuracy {history['val_accuracy'][-1]:.4f}"
+    try:
+        print(f"{line}, {history['seconds'][-1]:.2f} s", file=sys.stderr, flush=True)
+    except (ValueError, OSError):  # stderr closed while training: progress is not worth a crash
+        pass
 
 
 def _n_outputs(B, model, X, where=""):
