@@ -16,8 +16,12 @@ from minigrad.tools import explorer
 from minigrad.tools.drawing import escape
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-NODE = re.compile(r'^  (n\d+(?:_op)?) \[shape=(record|oval), label="((?:[^"\\]|\\.)*)"[^\]]*\];$')
-EDGE = re.compile(r"^  (n\d+(?:_op)?) -> (n\d+(?:_op)?);$")
+# a node's box (n3), its op (n3_op) and a plain number the op was given (n3_c, the 2 of x - 2)
+NODE = re.compile(
+    r'^  (n\d+(?:_op|_c)?) \[shape=(record|oval)(?:, style=dashed)?, label="((?:[^"\\]|\\.)*)"'
+    r"[^\]]*\];$"
+)
+EDGE = re.compile(r"^  (n\d+(?:_op|_c)?) -> (n\d+(?:_op)?);$")
 
 
 def parse_dot(text):
@@ -81,7 +85,10 @@ def test_to_dot_of_a_tensor_mlp_shows_shapes_and_summaries():
     assert "linear" in labels and "relu" in labels
     assert any(label.startswith("{ shape 4x3 | data mean ") and "| grad mean" in label
                for label in labels)  # fmt: skip
-    assert "{ shape 2x3 | data [[0, 1, 2], [3, 4, 5]] | no grad }" in labels  # the input
+    assert "{ constant | shape 2x3 | data [[0, 1, 2], [3, 4, 5]] | no grad }" in labels  # input
+    named = minigrad.to_dot(loss, model=model)  # with the model: its parameters' names
+    assert "{ input | shape 2x3 | data [[0, 1, 2], [3, 4, 5]] | no grad }" in named
+    assert "{ layers.0.weight | shape 4x3 | data mean " in named
     grad_b = model.layers[1].bias.grad  # 2 numbers: shown in full
     assert any(f"| grad [{grad_b[0]:.4g}, {grad_b[1]:.4g}] }}" in label for label in labels)
 
@@ -120,12 +127,12 @@ def test_to_dot_of_a_deep_chain(B):
     nodes, edges = parse_dot(minigrad.to_dot(y))
     ops = [k for k in nodes if k.endswith("_op")]
     assert len(ops) == 10_000
-    # the scalar engine folds the constant into the op; the tensor engine makes it a node
-    constants = 0 if B.__name__ == "minigrad.scalar" else 10_000
-    assert len(nodes) == 10_001 + constants + 10_000
-    assert len(edges) == 20_000 + constants
-    if constants:
-        assert sum(label.endswith("| no grad }") for label in nodes.values()) == constants
+    # the tensor engine makes the constant a node; the scalar engine folds it into the op,
+    # and the drawing shows it all the same
+    assert len(nodes) == 10_001 + 10_000 + 10_000
+    assert len(edges) == 20_000 + 10_000
+    assert sum(label.startswith("{ constant | ") for label in nodes.values()) == 10_000
+    assert "data 1 " in minigrad.to_dot(x * 1.0)  # the number itself
 
 
 def test_the_drawing_and_the_explorer_write_values_alike():

@@ -111,11 +111,14 @@ def test_a_big_graph_is_grouped_by_neuron():
 @pytest.mark.parametrize("backend, mlp", EXAMPLES, ids=IDS)
 def test_layout_runs_left_to_right(backend, mlp):
     view = explorer.build_view(explorer.graph_nodes(example_graph(backend, mlp)))
-    col, row = view["column"], view["row"]
+    col = view["column"]
     assert all(col[a] < col[b] for a, b in view["edges"])
-    assert col[-1] == max(col)  # the root is rightmost
-    places = list(zip(col, row))
-    assert len(set(places)) == len(places)  # no two boxes overlap
+    assert col[view["item_of"][-1]] == max(col)  # the root is rightmost
+    boxes = list(zip(view["x"], view["y"], view["w"], view["h"]))
+    for k, (x, y, w, h) in enumerate(boxes):  # inside the picture, and no two overlap
+        assert 0 <= x and x + w <= view["width"] and 0 <= y and y + h <= view["height"]
+        for x2, y2, w2, h2 in boxes[k + 1 :]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
 
 
 def test_draw_svg_and_html_need_no_graphviz(tmp_path, monkeypatch):

@@ -551,10 +551,7 @@ def example_graph(backend, mlp=False):
     ``MLP(2, [2, 1], act="tanh", seed=0)`` on one sample."""
     B = minigrad.backend(backend)
     if mlp:
-        model = B.MLP(2, [2, 1], act="tanh", seed=0)
-        loss = B.mse_loss(model([[2.0, -1.0]]), [[1.0]])  # a batch of one: (1, 1) in both
-        loss.backward()
-        return loss
+        return example_mlp(backend)[0]
     x1, x2 = B.leaf(2.0, label="x1"), B.leaf(0.0, label="x2")
     w1, w2 = B.leaf(-3.0, label="w1"), B.leaf(1.0, label="w2")
     b = B.leaf(6.8813735870195432, label="b")
@@ -562,6 +559,16 @@ def example_graph(backend, mlp=False):
     out.label = "o"
     out.backward()
     return out
+
+
+def example_mlp(backend):
+    """The mse loss of ``MLP(2, [2, 1], act="tanh", seed=0)`` on one sample after
+    ``backward``, and the model (the pictures name its parameters)."""
+    B = minigrad.backend(backend)
+    model = B.MLP(2, [2, 1], act="tanh", seed=0)
+    loss = B.mse_loss(model([[2.0, -1.0]]), [[1.0]])  # a batch of one: (1, 1) in both
+    loss.backward()
+    return loss, model
 
 
 def backward_seconds(backend, repeat=30):
@@ -584,11 +591,11 @@ def run_draw_compare(args):
         args.parser.error(f"argument -o: --compare writes an .html page, got {args.output!r}")
     graphs, counts = [], []
     for name in COMPARED:
-        root = example_graph(name, mlp=True)
+        root, model = example_mlp(name)
         n = len(graph_nodes(root))
         us = backward_seconds(name) * 1e6
         note = f"One backward: {us:.1f} \u00b5s (median of 30 fresh graphs)."
-        graphs.append((f"{name} engine: {n} nodes", root, note))
+        graphs.append((f"{name} engine: {n} nodes", root, note, model))
         counts.append(f"{name} {n} nodes, {us:.1f} \u00b5s per backward")
     title = f"MLP(2, [2, 1]) mse loss: the {' and the '.join(COMPARED)} engine"
     explore_side_by_side(graphs, args.output, title)
@@ -601,9 +608,9 @@ def run_draw(args):
     _check_output_path(parser, "-o", args.output)
     if args.compare:
         return run_draw_compare(args)
-    root = example_graph(args.backend, args.mlp)
+    root, model = example_mlp(args.backend) if args.mlp else (example_graph(args.backend), None)
     try:
-        minigrad.draw(root, args.output)
+        minigrad.draw(root, args.output, model=model)
     except (ImportError, RuntimeError) as e:
         parser.error(str(e))
     what = "MLP(2, [2, 1]) mse loss" if args.mlp else "tanh(w1*x1 + w2*x2 + b)"

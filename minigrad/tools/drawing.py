@@ -8,9 +8,13 @@ fed by a small oval holding the op's name, which its parents point into:
        (*) ─> a*b ─> (tanh) ─> out
     b ─┘
 
-A box shows a node's ``data`` and ``grad``; a node over an array (a ``Tensor``) also shows
-its shape, and its values in full if it holds at most six numbers (else their mean, min and
-max), likewise for its gradient; ``minigrad.tools.picture`` writes them, as for the explorer.
+A box shows a node's name (its label; with ``model=``, a parameter's ``named_parameters()``
+name; ``input`` or ``constant`` for a leaf without a gradient), ``data`` and ``grad``; a
+node over an array (a ``Tensor``) also shows its shape, and its values in full if it holds
+at most six numbers (else their mean, min and max), likewise for its gradient. A plain
+number an op was given (the ``2`` of ``x - 2``, which an engine with one node per number
+folds into the op) is a small box of its own. ``minigrad.tools.picture`` writes all of
+this, as for the explorer.
 The graph is walked iteratively (``minigrad.common.graph.reachable``: a chain of a million
 nodes is fine) and laid out in creation order, so the same graph always gives the same text.
 
@@ -28,7 +32,17 @@ import numpy as np
 
 from minigrad.common.graph import reachable
 from minigrad.tools import explorer
-from minigrad.tools.picture import holds_array, roots, summary
+from minigrad.tools.picture import (
+    constant_role,
+    folded_constant,
+    grad_of,
+    holds_array,
+    node_names,
+    number,
+    parameter_names,
+    roots,
+    summary,
+)
 
 INSTALL_HINT = (
     'pip install "minigrad[viz]" (the graphviz Python package) and install the Graphviz '
@@ -40,16 +54,15 @@ FORMATS = ("html", "svg", "png", "pdf", "dot")
 # -- what a box says -----------------------------------------------------------------------------
 
 
-def _fields(node):
-    """The lines of a node's box: its label (if any), its shape (a node over an array),
+def _fields(node, name):
+    """The lines of a node's box: its name (if any), its shape (a node over an array),
     what it holds and its gradient (or "no grad", for a node backward hands nothing)."""
-    label = node.label
-    fields = [label] if label else []
+    fields = [name] if name else []
     if holds_array(node):
         shape = np.shape(node.data)
         fields.append("shape " + "x".join(map(str, shape)) if shape else "0-d")
     fields.append(f"data {summary(node.data)}")
-    fields.append(f"grad {summary(node.grad)}" if node.requires_grad else "no grad")
+    fields.append(f"grad {summary(grad_of(node))}" if node.requires_grad else "no grad")
     return fields
 
 
@@ -79,13 +92,17 @@ def _quote(text):
 # -- the public surface ---------------------------------------------------------------------------
 
 
-def to_dot(node, rankdir="LR"):
+def to_dot(node, rankdir="LR", model=None):
     """Graphviz DOT source for the graph behind ``node`` (a ``Value``, a ``Tensor``, or a
-    list of them), as a string. ``rankdir`` is ``"LR"`` (left to right) or ``"TB"``."""
+    list of them), as a string. ``rankdir`` is ``"LR"`` (left to right) or ``"TB"``.
+    ``model``: the module the graph was built with, whose parameters are then shown by their
+    ``named_parameters()`` names."""
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"to_dot: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
     starts = roots(node, "to_dot")
     nodes = reachable(starts)
+    params = parameter_names(model)
+    names = node_names(nodes, params)
     name = {id(n): f"n{i}" for i, n in enumerate(nodes)}
     root_ids = {id(r) for r in starts}
     lines = [
@@ -94,9 +111,9 @@ def to_dot(node, rankdir="LR"):
         '  node [fontname="Helvetica", fontsize=10];',
         '  edge [color="#555555"];',
     ]
-    for n in nodes:
+    for k, n in enumerate(nodes):
         nid = name[id(n)]
-        fields = _fields(n)
+        fields = _fields(n, names[k])
         op = str(n._op or "")
         if op and not n._prev:  # made by an op but cut from the graph (e.g. under no_grad)
             fields.insert(0, op)
@@ -108,6 +125,12 @@ def to_dot(node, rankdir="LR"):
             lines.append(f"  {nid}_op -> {nid};")
             for p in n._prev:  # a parent used twice (a * a) gets two edges, as it should
                 lines.append(f"  {name[id(p)]} -> {nid}_op;")
+            constant = folded_constant(n)
+            if constant is not None:  # the plain number the op was given: no node, drawn
+                fields = (constant_role(n, params), f"data {number(constant[1])}")
+                text = " | ".join(escape(f) for f in fields)
+                lines.append(f'  {nid}_c [shape=record, style=dashed, label="{{ {text} }}"];')
+                lines.append(f"  {nid}_c -> {nid}_op;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -123,7 +146,7 @@ def _format_of(path):
     return suffix
 
 
-def draw(node, path, rankdir="LR"):
+def draw(node, path, rankdir="LR", model=None):
     """Draw the graph behind ``node`` to ``path``; the suffix picks the format.
 
     ``.html`` writes the interactive explorer (``minigrad.explore``: one node, not a list),
@@ -131,17 +154,19 @@ def draw(node, path, rankdir="LR"):
     right), ``.dot`` the DOT source; these need nothing else. ``.png`` and ``.pdf`` are
     rendered by Graphviz: without the ``graphviz`` Python package this raises
     ``ImportError``, without the ``dot`` program ``RuntimeError``, each saying what to
-    install. The file is written to exactly ``path``. Returns ``path``.
+    install. The file is written to exactly ``path``. Returns ``path``. ``model``: the
+    module the graph was built with, whose parameters are then shown by their
+    ``named_parameters()`` names (``layers.0.weight``).
     """
     fmt = _format_of(path)
     if fmt in ("html", "svg"):
         if fmt == "html":
-            return explorer.explore(node, path)
-        text = explorer.to_svg(node)
+            return explorer.explore(node, path, model=model)
+        text = explorer.to_svg(node, model=model)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         return path
-    source = to_dot(node, rankdir=rankdir)
+    source = to_dot(node, rankdir=rankdir, model=model)
     if fmt == "dot":
         with open(path, "w", encoding="utf-8") as f:
             f.write(source)
