@@ -33,6 +33,7 @@ from bench.engines import PEERS, make_runner
 from bench.summary import (
     ENGINE_IDS,
     SUMMARY_STATISTIC,
+    headline,
     instruction_lines,
     machine_line,
     stats_by_group,
@@ -193,6 +194,9 @@ def pytest_terminal_summary(terminalreporter, config):
     if not (lines or counts):
         return
     terminalreporter.section("minigrad: scalar vs tensor")
+    first = headline(stats_by_group(session.benchmarks)) if timed else None
+    if first:
+        terminalreporter.write_line(first)
     if session is not None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
         terminalreporter.write_line(machine_line(session.get_machine_info(), stamp))

@@ -43,6 +43,7 @@ from bench.summary import (
     format_count,
     format_ratio,
     format_time,
+    headline,
     instruction_lines,
     machine_line,
     stats_by_group,
@@ -142,7 +143,9 @@ def readme_table(groups):
 
 def summary_block(results):
     """The end-of-run answer (means) and, if counted, the ratios by instruction count."""
-    lines = summary_lines(results.digits())
+    first = headline(results.digits())
+    lines = [first] if first else []
+    lines += summary_lines(results.digits())
     lines += instruction_lines(results.instructions)
     return "```\n" + "\n".join(lines) + "\n```\n"
 

@@ -108,6 +108,34 @@ def _fields(result):
     )
 
 
+def headline(groups, statistic=SUMMARY_STATISTIC):
+    """The run's answer in one sentence, before the detail: the smallest and the largest
+    scalar/tensor slowdown measured, each with the work it was measured on; None when no
+    workload timed both engines."""
+    found = []
+    for group, engines in groups.items():
+        tensor = engines.get("tensor", {}).get(statistic)
+        for engine_id, where in SCALAR_LOOPS:
+            scalar = engines.get(engine_id, {}).get(statistic)
+            if scalar is not None and tensor:
+                found.append((scalar / tensor, f"{group}, {where}"))
+    if not found:
+        return None
+    (low, low_work), (high, high_work) = min(found), max(found)
+    if len(found) == 1:
+        span = f"{format_ratio(low)} slower ({low_work})"
+    else:
+        span = (
+            f"{format_ratio(low)} to {format_ratio(high)} slower ({low_work}: "
+            f"{format_ratio(low)}; {high_work}: {format_ratio(high)})"
+        )
+    return (
+        "On scikit-learn's digits (MLP 64-32-16-10), the scalar engine (one Python object "
+        f"per number) is {span} than the tensor engine (NumPy arrays, one node per op); "
+        "the more numbers one step holds, the larger the gap. The detail:"
+    )
+
+
 def summary_lines(groups, statistic=SUMMARY_STATISTIC):
     """The end-of-run answer: per workload, the scalar/tensor slowdown (in ``fit`` and in
     your own loop) and tensor/floor, from ``statistic`` of each engine's rounds."""

@@ -8,12 +8,14 @@
 # slowdown and draws the graph of one neuron.
 #
 # `examples/digits.ipynb` and its plain-script twin `examples/digits.py` hold the same
-# cells; run the script with `python examples/digits.py [OUTPUT_DIR]`.
+# cells; run the script with `python examples/digits.py [OUTPUT_DIR]` (without a folder, the
+# pictures go to a temporary one).
 
 # %%
 import gc
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,8 +33,12 @@ def in_jupyter():
     return True
 
 
-# Where pictures go: the script's argument, else the current directory.
-OUT = Path(sys.argv[1]) if not in_jupyter() and len(sys.argv) > 1 else Path(".")
+# Where pictures go: the script's argument, else a temporary folder of their own (so running
+# the walkthrough leaves nothing in the clone; the notebook shows them inline).
+if not in_jupyter() and len(sys.argv) > 1:
+    OUT = Path(sys.argv[1])
+else:
+    OUT = Path(tempfile.mkdtemp(prefix="minigrad-digits-"))
 
 
 def show(path):

@@ -134,6 +134,7 @@ def test_report_writes_both_statistics_both_scalar_figures_and_plots(tmp_path):
         "|  | mean | 3.4 ms | 5.3 ms | 64.0 µs | 40.0 µs | 110.0 ms | 53.1x | 82.8x | 1.60x |"
         in text
     )
+    assert "the scalar engine (one Python object per number) is 53.1x to 82.8x slower" in text
     # the summary lines use the means, and give both scalar figures
     assert (
         "slowdown scalar/tensor [digits train step, batch 1]: in fit 53.1x (3.4 ms vs 64.0 µs), "
@@ -202,6 +203,24 @@ def test_summary_helpers():
     ]
 
 
+def test_the_headline_says_the_slowdown_and_on_what_in_one_sentence():
+    from bench.summary import headline
+
+    groups = {
+        "batch 1": {"scalar": {"mean": 4e-3}, "scalar_own_loop": {"mean": 8e-3},
+                    "tensor": {"mean": 8e-5}},  # fmt: skip
+        "batch 32": {"scalar": {"mean": 0.1}, "tensor": {"mean": 1e-4}},
+        "floor only": {"numpy_floor": {"mean": 1e-5}},
+    }
+    assert headline(groups) == (
+        "On scikit-learn's digits (MLP 64-32-16-10), the scalar engine (one Python object per "
+        "number) is 50.0x to 1000x slower (batch 1, in fit: 50.0x; batch 32, in fit: 1000x) "
+        "than the tensor engine (NumPy arrays, one node per op); the more numbers one step "
+        "holds, the larger the gap. The detail:"
+    )
+    assert headline({"g": {"tensor": {"mean": 1.0}}}) is None
+
+
 def test_report_on_a_disabled_run(tmp_path):
     from bench.report import main
 
@@ -258,6 +277,9 @@ def test_a_small_timed_run_reports_mean_median_and_both_scalar_figures(tmp_path)
     assert "Python 3." in proc.stdout and "BLAS on 1 thread" in proc.stdout
     assert "slowdown scalar/tensor [digits train step, batch 1]: in fit " in proc.stdout
     assert ", in your own loop " in proc.stdout
+    # led by one sentence that says what the slowdown is, and on what
+    section = proc.stdout.split("minigrad: scalar vs tensor", 1)[1].splitlines()[1]
+    assert section.startswith("On scikit-learn's digits (MLP 64-32-16-10), the scalar engine")
     from bench.report import main
 
     table = tmp_path / "table.md"

@@ -1,6 +1,7 @@
 """The ``minigrad`` command line: ``train``, ``compare``, ``draw`` and bad usage, called
 through ``main(argv)`` and through the real entry points in a subprocess."""
 
+import io
 import os
 import re
 import shutil
@@ -255,10 +256,23 @@ def test_a_diverging_run_ends_with_one_line_and_exit_1(capsys, argv, step):
     assert out.startswith("minigrad train: tensor engine")  # what it did before, on stdout
 
 
-def test_a_diverging_run_with_a_progress_bar_still_ends_with_that_line(capsys):
-    code, out, err = run(capsys, "train", "--lr", "1e300")
-    assert code == 1
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_diverging_run_with_a_progress_bar_still_ends_with_that_line(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    code = main(["train", "--lr", "1e300"])
+    err = sys.stderr.getvalue()
+    assert code == 1 and "1/43" in err  # the bar was drawn
     assert err.endswith("\n" + DIVERGED.format(2)) and "Traceback" not in err
+
+
+def test_train_into_a_log_draws_no_bar_and_no_second_epoch_line(capsys):
+    code, out, err = run(capsys, "train", "--limit", "100", "--epochs", "2", "--hidden", "8")
+    assert code == 0 and err == ""  # stderr is no terminal here: the epoch lines on stdout say it
+    assert len(re.findall(r"^epoch \d/2 ", out, re.M)) == 2
 
 
 def test_a_diverging_scalar_run(capsys):
@@ -269,7 +283,8 @@ def test_a_diverging_scalar_run(capsys):
 
 
 def test_a_diverging_compare(capsys):
-    code, out, err = run(capsys, "compare", "--lr", "1e300", "--steps", "3", "--hidden", "8")
+    code, out, err = run(capsys, "compare", "--lr", "1e300", "--steps", "3", "--hidden", "8",
+                         "--act", "relu")  # fmt: skip
     assert code == 1
     assert re.fullmatch(r"training diverged: non-finite loss at step [23] of 3 \((scalar|tensor) "
                         r"engine\); try a smaller --lr\n", err)  # fmt: skip
@@ -389,7 +404,19 @@ def test_adam_without_lr_uses_1e_3(capsys, monkeypatch):
     code, out, err = run(capsys, "train", *SMALL)  # SGD keeps its tuned 0.1
     assert seen["lr"] == 0.1 and "SGD(lr=0.1, " in out.splitlines()[0]
     code, out, err = run(capsys, "compare", "--steps", "1", "--hidden", "4", "--optimizer", "adam")
-    assert code == 0 and "Adam(lr=0.001, weight_decay=0)" in out.splitlines()[0]
+    assert code == 0 and "Adam(lr=0.01, weight_decay=0)" in out.splitlines()[0]  # compare's own
+
+
+def test_the_default_compare_shows_a_loss_that_falls(capsys):
+    """Issue 18, item 14: 2.267 -> 2.285 -> 2.321 with ReLU and lr 0.1 read as broken."""
+    code, out, err = run(capsys, "compare")
+    assert code == 0, err
+    assert "act='tanh'), SGD(lr=0.5, momentum=0, weight_decay=0), 20 steps" in out
+    steps = re.findall(r"^step +(\d+): loss scalar (\S+)  tensor (\S+)$", out, re.M)
+    assert [s[0] for s in steps] == ["1", "11", "20"]
+    for engine in (1, 2):
+        first, middle, last = (float(s[engine]) for s in steps)
+        assert first > middle > last and last < first - 0.3
 
 
 def help_entries(text):
@@ -411,7 +438,8 @@ def test_help_shows_every_default(capsys, command):
         if option != "-h":
             assert "default: " in entry and "None" not in entry, entry
     assert "hidden layer widths (default: " in entries["--hidden"]
-    assert "(default: 0.1 for sgd, 0.001 for adam)" in entries["--lr"]
+    lr = {"train": "(default: 0.1 for sgd, 0.001 for adam)", "compare": "(default: 0.5 for sgd"}
+    assert lr[command] in entries["--lr"]
 
 
 def test_options_without_a_command_run_train(capsys):

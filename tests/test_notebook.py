@@ -132,6 +132,13 @@ def test_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     check_walkthrough_output(result.stdout)
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run_elsewhere = tmp_path / "no-argument"
+    run_elsewhere.mkdir()
+    result = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True,
+                            env=env_with_repo(), cwd=run_elsewhere, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert list(run_elsewhere.iterdir()) == []  # without a folder: a temporary one
+    assert re.search(r"^wrote .*minigrad-digits-.*history\.png$", result.stdout, re.M)
     # .svg needs no Graphviz since the explorer (issue 11) lays graphs out itself
     assert (tmp_path / "neuron.svg").read_text().startswith("<svg")
 
@@ -201,7 +208,11 @@ def test_notebook_executes_and_its_stored_outputs_are_current(tmp_path, monkeypa
                 assert "Warning" not in out.text, out.text  # TqdmWarning, RuntimeWarning, ...
     text = "".join(o.text for c in fresh.cells for o in c.get("outputs", []) if "text" in o)
     check_walkthrough_output(text)
-    assert (tmp_path / "neuron.svg").exists()  # .svg needs no Graphviz (issue 11)
+    # the pictures are shown inline, written to a temporary folder: nothing lands in the
+    # folder the notebook runs in, a clone's examples/ (issue 18, item 17)
+    assert list(tmp_path.iterdir()) == []
+    shown = [m for c in fresh.cells for o in c.get("outputs", []) for m in o.get("data", {})]
+    assert "image/svg+xml" in shown  # the neuron: .svg needs no Graphviz (issue 11)
 
     stale = f"the outputs stored in examples/digits.ipynb are not current: {REFRESH}"
     want, got = comparable(stored), comparable(fresh)

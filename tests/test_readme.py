@@ -74,3 +74,41 @@ def test_the_editable_install_works_beside_a_folder_named_minigrad(tmp_path, mon
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(ROOT / "minigrad" / "__init__.py"), "minigrad.tensor"]
+
+
+def test_the_tour_names_its_loop_truly_says_how_long_and_is_not_silent(monkeypatch, capsys):
+    """The tour's hand-written loop (issue 18, item 13): named for what it is (the seed
+    README's digits loop, not micrograd's moons demo), with its length and time, and it
+    prints as it goes. Run as written, on 61 training digits so the suite stays fast."""
+    import minigrad
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S)[1]
+    assert "not\n# micrograd's moons demo" in code and "1347 steps, about 10 s" in code
+    digits = minigrad.load_digits()
+    assert len(digits[0]) == 1347  # what the comment says
+    X_train, X_test, y_train, y_test = digits
+    monkeypatch.setattr(minigrad, "load_digits", lambda: (X_train[:601], X_test, y_train[:601],
+                                                          y_test))  # fmt: skip
+    exec(compile(code, "README.md (A short tour)", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in printed[:3]] == ["0/601", "300/601", "600/601"]
+    assert 0.1 < float(printed[3]) <= 1.0  # the accuracy
+
+
+def test_the_skip_table_installs_what_the_test_extra_does_not_and_torch_for_the_cpu():
+    """Issue 18, item 18: the table named `pip install playwright` though `[test]` installs
+    it, and `[oracle]` pulled PyTorch's 6 GB CUDA build."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extra = extra["optional-dependencies"]["test"]
+    in_test = {re.split(r"[<>=\[ ]", req, maxsplit=1)[0].lower() for req in extra}
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| skipped without |", 1)[1].split("\n\n", 1)[0]
+    rows = {row.split("|")[1].strip(): row.split("|")[3] for row in table.splitlines()[2:]}
+    for name, install in rows.items():
+        for package in re.findall(r"`pip install ([\w-]+)", install):
+            assert package.lower() not in in_test, f"{name}: [test] installs {package} already"
+    assert "--index-url https://download.pytorch.org/whl/cpu" in rows["PyTorch"]
