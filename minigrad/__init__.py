@@ -4,8 +4,10 @@
 ``minigrad.tensor`` is the same engine over NumPy arrays. Both stand on ``minigrad.common``
 (graph walk, grad mode, initialisation, ``Module``, optimizers). The tools that use an
 engine (training, model files, data, drawing, the CLI) live in ``minigrad.tools`` and are
-re-exported here, imported lazily: ``import minigrad.scalar`` pulls in NumPy and nothing
-heavier (no scikit-learn, tqdm or matplotlib).
+re-exported here, imported lazily, as the engines are: ``minigrad.tensor.MLP`` works after a
+bare ``import minigrad``, which imports no engine (nor NumPy) until one is used;
+``import minigrad.scalar`` pulls in NumPy and nothing heavier (no scikit-learn, tqdm or
+matplotlib).
 """
 
 import importlib
@@ -26,16 +28,22 @@ _LAZY = {
     "gradcheck": "minigrad.tools.gradcheck",
     "load": "minigrad.tools.io",
     "load_digits": "minigrad.tools.data",
+    "load_state_dict": "minigrad.tools.io",
     "plot_history": "minigrad.tools.plotting",
     "save": "minigrad.tools.io",
     "to_dot": "minigrad.tools.drawing",
     "why": "minigrad.experiments",
 }
 
+# the engine packages, imported on first use as attributes: minigrad.tensor.MLP
+_ENGINE_PACKAGES = ("scalar", "tensor")
+
 
 def __getattr__(name):
     if name == "BACKENDS":  # read on each use: minigrad.registry.register adds engines
         return registry.BACKENDS
+    if name in _ENGINE_PACKAGES:  # importing it sets the attribute, as `import minigrad.x` does
+        return importlib.import_module(f"minigrad.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
@@ -45,7 +53,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | {"BACKENDS"})
+    return sorted(set(globals()) | set(_LAZY) | set(_ENGINE_PACKAGES) | {"BACKENDS"})
 
 
 __all__ = ["BACKENDS", "__version__", "backend", "is_grad_enabled", "no_grad", *sorted(_LAZY)]

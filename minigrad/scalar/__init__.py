@@ -15,7 +15,7 @@ from minigrad.common.grad_mode import no_grad
 from minigrad.common.optim import SGD, Adam
 from minigrad.scalar.engine import Value
 from minigrad.scalar.losses import cross_entropy_loss, mse_loss
-from minigrad.scalar.nn import MLP, Layer, Module, Neuron
+from minigrad.scalar.nn import MLP, Layer, Module, ModuleList, Neuron
 
 # A Value holds one Python float: a model of this engine is float64 whatever its file says.
 FLOAT_DTYPES = ("float64",)
@@ -79,6 +79,7 @@ __all__ = [
     "Adam",
     "Layer",
     "Module",
+    "ModuleList",
     "Neuron",
     "Value",
     "cross_entropy_loss",

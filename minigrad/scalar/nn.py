@@ -1,4 +1,5 @@
-"""Neural-network modules of the scalar engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
+"""Neural-network modules of the scalar engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``,
+``ModuleList``.
 
 Twin: ``minigrad/tensor/nn.py``. Weights come from ``minigrad.common.init`` as arrays and
 become one ``Value`` per number. A neuron computes ``act(w1*x1 + ... + wn*xn + b)`` with one
@@ -12,7 +13,7 @@ import numpy as np
 
 from minigrad.common.checks import check_activation, check_width
 from minigrad.common.init import check_sizes, linear_init, make_rng
-from minigrad.common.module import MLPBase, ModuleBase
+from minigrad.common.module import MLPBase, ModuleBase, ModuleListBase
 from minigrad.scalar.engine import Value, sum_node
 
 _ACT = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
@@ -22,38 +23,54 @@ def _nested(p):
     return bool(p) and isinstance(p[0], list)
 
 
+def _rows(p):
+    """A parameter as rows of Values: a weight is its rows, a bias one row, a Value one."""
+    if isinstance(p, Value):
+        return [[p]]
+    return p if _nested(p) else [p]
+
+
 class Module(ModuleBase):
-    """Base class of the scalar engine's modules. A parameter is a list of ``Value`` (a
-    bias) or a list of such lists (a weight, one list per row)."""
+    """Base class of the scalar engine's modules. A parameter is a ``Value`` (shape ``()``;
+    a ``Value`` assigned as an attribute registers itself), a list of ``Value`` (a bias) or
+    a list of such lists (a weight, one list per row: ``Neuron`` and ``Layer`` list theirs
+    in ``_own_params``)."""
 
     engine = "scalar"
     _node_per_number = True
+    _param_hint = "Value(data)"
+
+    @staticmethod
+    def _is_param(value):
+        return isinstance(value, Value) and not value._prev  # a leaf, as a parameter is
 
     @staticmethod
     def _param_data(p):
-        if _nested(p):
-            return np.array([[v.data for v in row] for row in p], dtype=np.float64)
-        return np.array([v.data for v in p], dtype=np.float64)
+        rows = [[v.data for v in row] for row in _rows(p)]
+        return np.array(rows, dtype=np.float64).reshape(Module._param_shape(p))
 
     @staticmethod
     def _param_grad(p):
-        if _nested(p):
-            return np.array([[v.grad for v in row] for row in p], dtype=np.float64)
-        return np.array([v.grad for v in p], dtype=np.float64)
+        rows = [[v.grad for v in row] for row in _rows(p)]
+        return np.array(rows, dtype=np.float64).reshape(Module._param_shape(p))
 
     @staticmethod
     def _param_shape(p):
+        if isinstance(p, Value):
+            return ()
         return (len(p), len(p[0])) if _nested(p) else (len(p),)
 
     @staticmethod
     def _param_write(p, array):
-        rows = p if _nested(p) else [p]
+        rows = _rows(p)
         for row, values in zip(rows, array.reshape(len(rows), -1).tolist()):
             for v, x in zip(row, values):
                 v.data = x
 
     @staticmethod
     def _param_nodes(p):
+        if isinstance(p, Value):
+            return [p]
         return [v for row in p for v in row] if _nested(p) else list(p)
 
 
@@ -114,8 +131,8 @@ class Neuron(Module):
         outs = [self._forward_row(row) for row in rows]
         return outs if batched else outs[0]
 
-    def __repr__(self):
-        return f"Neuron({self.nin}, act={self.act!r})"
+    def extra_repr(self):
+        return f"{self.nin}, act={self.act!r}"
 
 
 class Layer(Module):
@@ -146,6 +163,12 @@ class Layer(Module):
     def _own_params(self):
         return [("weight", [n.w for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
+    def train(self, mode=True):
+        super().train(mode)
+        for n in self.neurons:  # not submodules (their weights are the layer's rows)
+            n.train(mode)
+        return self
+
     def forward(self, x):
         rows, batched = _as_rows(x, self.nin)
         outs = [[n._forward_row(row) for n in self.neurons] for row in rows]
@@ -153,12 +176,16 @@ class Layer(Module):
             return outs
         return outs[0][0] if self.nout == 1 else outs[0]
 
-    def __repr__(self):
-        return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
+    def extra_repr(self):
+        return f"{self.nin}, {self.nout}, act={self.act!r}"
 
 
 class MLP(MLPBase, Module):
     __doc__ = MLPBase.__doc__ + "\n    One sample with one output gives that Value itself.\n"
 
     def __init__(self, nin, nouts, act="relu", seed=None):
-        self._build(nin, nouts, act, seed, Layer)
+        self._build(nin, nouts, act, seed, Layer, ModuleList)
+
+
+class ModuleList(ModuleListBase, Module):
+    __doc__ = ModuleListBase.__doc__

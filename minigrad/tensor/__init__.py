@@ -15,7 +15,7 @@ from minigrad.common.optim import SGD, Adam
 from minigrad.tensor.convert import DTYPES
 from minigrad.tensor.engine import Tensor, linear
 from minigrad.tensor.losses import cross_entropy_loss, mse_loss
-from minigrad.tensor.nn import MLP, Layer, Module, Neuron
+from minigrad.tensor.nn import MLP, Layer, Module, ModuleList, Neuron
 
 # The dtypes a Tensor and a model may have (``dtype=`` of Tensor, Neuron, Layer and MLP), as
 # names: the engine's own list, ``convert.DTYPES``, float64 first.
@@ -73,6 +73,7 @@ __all__ = [
     "Adam",
     "Layer",
     "Module",
+    "ModuleList",
     "Neuron",
     "Tensor",
     "cross_entropy_loss",

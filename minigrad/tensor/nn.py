@@ -1,4 +1,5 @@
-"""Neural-network modules of the tensor engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
+"""Neural-network modules of the tensor engine: ``Module``, ``Neuron``, ``Layer``, ``MLP``,
+``ModuleList``.
 
 Twin: ``minigrad/scalar/nn.py``, with the same signatures, initial weights, ``state_dict``
 layout and errors. Here a layer is one fused node (``linear``) followed by its activation.
@@ -11,7 +12,7 @@ import numpy as np
 from minigrad.common.checks import check_activation
 from minigrad.common.fp_errors import quiet
 from minigrad.common.init import check_sizes, linear_init, make_rng
-from minigrad.common.module import MLPBase, ModuleBase
+from minigrad.common.module import MLPBase, ModuleBase, ModuleListBase
 from minigrad.tensor.convert import check_dtype
 from minigrad.tensor.engine import Tensor, linear
 
@@ -19,9 +20,15 @@ _ACT = {"relu": Tensor.relu, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid, "li
 
 
 class Module(ModuleBase):
-    """Base class of the tensor engine's modules. A parameter is a ``Tensor``."""
+    """Base class of the tensor engine's modules. A parameter is a leaf ``Tensor`` that
+    requires grad; assigned as an attribute, it registers itself."""
 
     engine = "tensor"
+    _param_hint = "Tensor(data, requires_grad=True)"
+
+    @staticmethod
+    def _is_param(value):
+        return isinstance(value, Tensor) and value.requires_grad and not value._prev
 
     @staticmethod
     def _param_data(p):
@@ -78,6 +85,7 @@ class _Dense(Module):
         self.nin = nin
         self.dtype = check_dtype(dtype)  # a NumPy scalar type: np.float64 or np.float32
         weight, bias = linear_init(nin, nout, make_rng(seed))
+        # assigned, they register as parameters in this order: weight, then bias
         self.weight = Tensor(weight, requires_grad=True, dtype=self.dtype)
         self.bias = Tensor(bias, requires_grad=True, dtype=self.dtype)
 
@@ -90,9 +98,6 @@ class _Dense(Module):
     def act(self, name):
         self._act_name = check_activation(name)
         self._act = _ACT[name]
-
-    def _own_params(self):
-        return [("weight", self.weight), ("bias", self.bias)]
 
     def forward(self, x):
         if type(x) is not Tensor or x.data.dtype.type is not self.dtype:  # (a hidden layer's is)
@@ -108,8 +113,8 @@ class Layer(_Dense):
         self._init(nin, nout, act, seed, dtype)
         self.nout = nout
 
-    def __repr__(self):
-        return f"Layer({self.nin}, {self.nout}, act={self.act!r})"
+    def extra_repr(self):
+        return f"{self.nin}, {self.nout}, act={self.act!r}"
 
 
 class Neuron(_Dense):
@@ -122,8 +127,8 @@ class Neuron(_Dense):
         out = super().forward(x)
         return out.reshape(out.data.shape[:-1])
 
-    def __repr__(self):
-        return f"Neuron({self.nin}, act={self.act!r})"
+    def extra_repr(self):
+        return f"{self.nin}, act={self.act!r}"
 
 
 class MLP(MLPBase, Module):
@@ -131,4 +136,10 @@ class MLP(MLPBase, Module):
 
     def __init__(self, nin, nouts, act="relu", seed=None, dtype=np.float64):
         self.dtype = check_dtype(dtype)
-        self._build(nin, nouts, act, seed, lambda i, o, a, rng: Layer(i, o, a, rng, self.dtype))
+        self._build(
+            nin, nouts, act, seed, lambda i, o, a, rng: Layer(i, o, a, rng, self.dtype), ModuleList
+        )
+
+
+class ModuleList(ModuleListBase, Module):
+    __doc__ = ModuleListBase.__doc__

@@ -1,4 +1,5 @@
-"""Model files: ``save(model, path)`` and ``load(path, backend="tensor")``, for both engines.
+"""Model files: ``save(model, path)``, ``load(path, backend="tensor")`` and
+``load_state_dict(path)``, for both engines.
 
 A model file is a plain ``.npz`` archive (NumPy's zip of ``.npy`` arrays) holding
 
@@ -6,6 +7,12 @@ A model file is a plain ``.npz`` archive (NumPy's zip of ``.npy`` arrays) holdin
 - ``__minigrad__``: the architecture as a JSON string stored as a NumPy unicode array, e.g.
   ``{"format": "minigrad", "version": 1, "class": "MLP", "nin": 64, "nouts": [32, 16, 10],
   "act": "relu", "engine": "tensor", "dtype": "float64"}``.
+
+A module of the user's own class (a ``Module`` subclass holding layers) saves its weights
+with ``"class": "Module"``, its class's name as ``"type"`` and every array's shape as
+``"parameters"`` (``{"fc1.weight": [32, 64], ...}``): ``load`` cannot rebuild it (only the
+user's code can) and says so; ``load_state_dict(path)`` reads the weights of any model file,
+for ``model.load_state_dict`` of a model built in code.
 
 Every engine uses the same ``state_dict`` layout, so a file written by one loads into any.
 ``save`` writes what ``load`` rebuilds, or refuses before touching the file: the
@@ -44,12 +51,14 @@ import numpy as np
 
 from minigrad import registry
 from minigrad.common.checks import ACTIVATIONS, is_int, is_positive_int
-from minigrad.common.module import param_shapes
+from minigrad.common.module import ModuleBase, ModuleListBase, param_shapes
 
 FORMAT = "minigrad"
 VERSION = 1
 META_KEY = "__minigrad__"
-CLASSES = ("MLP", "Layer", "Neuron")
+CLASSES = ("MLP", "Layer", "Neuron")  # what load rebuilds
+CUSTOM = "Module"  # the class of a file holding a user's module: weights only
+MAX_DIMS = 32  # dimensions of one array a model file may declare (NumPy allows 64)
 
 
 class EngineBudgets(Mapping):
@@ -99,13 +108,19 @@ class ModelFileError(ValueError):
     """A file that is not a valid minigrad model file (a ``ValueError``)."""
 
 
+class NotRebuildableError(ValueError):
+    """A valid model file of a user's own module class, which ``load`` cannot rebuild."""
+
+
 # -- architecture --------------------------------------------------------------------------
 
 
 def architecture(model):
     """The JSON-able description of ``model`` that ``load`` rebuilds it from: its class and
     its constructor's arguments, read from its attributes (``nin``, ``nout`` / ``nouts``,
-    ``act``, ``dtype``). ``save`` checks the model's parts against it (``check_rebuildable``)."""
+    ``act``, ``dtype``). ``save`` checks the model's parts against it (``check_rebuildable``).
+    Any other module of an engine (a user's ``Module`` subclass) is described by its
+    parameters' names and shapes (``custom_architecture``)."""
     # The nearest of the engine's own MLP / Layer / Neuron classes in the model's ancestry
     # (a user's subclass of MLP saves as an MLP).
     engine = getattr(model, "engine", None)
@@ -119,8 +134,11 @@ def architecture(model):
         None,
     )
     if kind is None:
+        if B is not None and isinstance(model, ModuleBase):
+            return custom_architecture(model)
         raise TypeError(
-            f"save: can save an MLP, Layer or Neuron of an engine, got {type(model).__name__}"
+            "save: can save an MLP, Layer or Neuron of an engine, or any other Module of "
+            f"one (a class of your own), got {type(model).__name__}"
         )
     arch = {"class": kind, "nin": _saved_width(kind, "nin", getattr(model, "nin", None))}
     if kind == "Layer":
@@ -139,6 +157,33 @@ def architecture(model):
     arch["act"] = act
     dtype = np.dtype(getattr(model, "dtype", np.float64)).name
     return {"format": FORMAT, "version": VERSION, **arch, "engine": model.engine, "dtype": dtype}
+
+
+def custom_architecture(model):
+    """The description of a module ``load`` cannot rebuild (a class of the user's own): its
+    class's name, and the name and shape of every ``state_dict`` array; ``dtype`` is its
+    parameters' dtype when they share one a model file may declare, else float64."""
+    shapes = {}
+    for key, array in model.state_dict().items():
+        if key == META_KEY or not all(p.isidentifier() or p.isdigit() for p in key.split(".")):
+            raise ValueError(
+                f"save: parameter name {key!r} is not a dotted name of attributes "
+                "(fc1.weight); not saving"
+            )
+        if np.ndim(array) > MAX_DIMS:
+            raise ValueError(f"save: parameter {key!r} has more than {MAX_DIMS} dimensions")
+        shapes[key] = list(np.shape(array))
+    dtypes = {np.asarray(node.data).dtype.name for node in model.parameters()}
+    dtype = dtypes.pop() if len(dtypes) == 1 else "float64"
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "class": CUSTOM,
+        "type": type(model).__name__,
+        "parameters": shapes,
+        "engine": model.engine,
+        "dtype": dtype if dtype in model_dtypes() else "float64",
+    }
 
 
 def _saved_width(kind, name, x):
@@ -168,8 +213,9 @@ def check_rebuildable(model, arch):
         layers = getattr(model, "layers", None)
         nouts, act = arch["nouts"], arch["act"]
         described = f"MLP({arch['nin']}, {nouts}, act={act!r})"
-        if not isinstance(layers, (list, tuple)) or len(layers) != len(nouts):
-            count = len(layers) if isinstance(layers, (list, tuple)) else "no list of"
+        is_list = isinstance(layers, (list, tuple, ModuleListBase))
+        if not is_list or len(layers) != len(nouts):
+            count = len(layers) if is_list else "no list of"
             raise ValueError(
                 f"save: the MLP has {count} layers, but its attributes describe "
                 f"{described}, {len(nouts)} layers (after adding or removing a layer, set "
@@ -219,6 +265,8 @@ def check_rebuildable(model, arch):
 
 def _expected_shapes(arch):
     """``{state_dict key: shape}`` of the model ``arch`` describes."""
+    if arch["class"] == CUSTOM:
+        return {key: tuple(shape) for key, shape in arch["parameters"].items()}
     return param_shapes(arch["class"], arch["nin"], arch.get("nout"), arch.get("nouts"))
 
 
@@ -233,6 +281,10 @@ def _reject_constant(name):
 
 
 def _budget(engine):
+    """The most parameters a file may declare: ``engine``'s budget, or with no engine (the
+    arrays alone, ``load_state_dict``) the largest, which ``save`` writes under."""
+    if engine is None:
+        return max(MAX_PARAMETERS.values())
     return MAX_PARAMETERS.get(engine, min(MAX_PARAMETERS.values()))
 
 
@@ -268,17 +320,67 @@ def _parse_architecture(text, engine):
             f"unsupported model file version {version}; this minigrad reads version {VERSION}"
         )
     cls = meta.get("class")
-    if cls not in CLASSES:
-        raise ModelFileError(f"bad model file: unknown class {cls!r}; valid: {', '.join(CLASSES)}")
-    act = meta.get("act")
-    if not isinstance(act, str) or act not in ACTIVATIONS:
+    if cls not in (*CLASSES, CUSTOM):
         raise ModelFileError(
-            f"bad model file: unknown activation {act!r}; valid: {', '.join(ACTIVATIONS)}"
+            f"bad model file: unknown class {cls!r}; valid: {', '.join((*CLASSES, CUSTOM))}"
         )
     dtype = meta.get("dtype", "float64")
     if dtype not in model_dtypes():
         raise ModelFileError(
             f"bad model file: dtype must be one of {model_dtypes()}, got {dtype!r}"
+        )
+    if cls == CUSTOM:
+        arch = _parse_custom(meta, dtype)
+    else:
+        arch = _parse_builtin(meta, cls, dtype)
+    total = _n_parameters(arch)
+    if total > _budget(engine):
+        limit = (
+            f"reads at most {_budget(engine)} (the largest engine budget)"
+            if engine is None
+            else f"loads at most {_budget(engine)} into the {engine} engine"
+        )
+        raise ModelFileError(
+            f"model file too big: the architecture declares {total} parameters; minigrad "
+            f"{limit} (minigrad.tools.io.MAX_PARAMETERS: each engine's MAX_PARAMETERS)"
+        )
+    return arch
+
+
+def _parse_custom(meta, dtype):
+    """The fields of a user's module's file: its class's name and its arrays' shapes."""
+    name = meta.get("type")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ModelFileError(f"bad model file: type must be a class name, got {name!r}")
+    engine = meta.get("engine")
+    if not isinstance(engine, str):
+        raise ModelFileError(f"bad model file: engine must be a name, got {engine!r}")
+    shapes = meta.get("parameters")
+    if not isinstance(shapes, dict):
+        raise ModelFileError(
+            f"bad model file: parameters must be an object of shapes, got {shapes!r:.80}"
+        )
+    for key, shape in shapes.items():
+        if key == META_KEY or not all(p.isidentifier() or p.isdigit() for p in key.split(".")):
+            raise ModelFileError(f"bad model file: {key!r:.80} is not a parameter name")
+        if (
+            not isinstance(shape, list)
+            or len(shape) > MAX_DIMS
+            or not all(is_int(n) and n >= 0 for n in shape)
+        ):
+            raise ModelFileError(
+                f"bad model file: the shape of {key!r} must be a list of at most {MAX_DIMS} "
+                f"whole numbers >= 0, got {shape!r:.80}"
+            )
+    return {"class": CUSTOM, "type": name, "engine": engine, "parameters": shapes, "dtype": dtype}
+
+
+def _parse_builtin(meta, cls, dtype):
+    """The fields of an MLP's, Layer's or Neuron's file: its constructor's arguments."""
+    act = meta.get("act")
+    if not isinstance(act, str) or act not in ACTIVATIONS:
+        raise ModelFileError(
+            f"bad model file: unknown activation {act!r}; valid: {', '.join(ACTIVATIONS)}"
         )
     arch = {"class": cls, "nin": _check_width("nin", meta.get("nin")), "act": act, "dtype": dtype}
     if cls == "Layer":
@@ -288,13 +390,6 @@ def _parse_architecture(text, engine):
         if not isinstance(nouts, list) or not nouts:
             raise ModelFileError(f"bad model file: nouts must be a non-empty list, got {nouts!r}")
         arch["nouts"] = [_check_width("nouts[]", n) for n in nouts]
-    total = _n_parameters(arch)
-    if total > _budget(engine):
-        raise ModelFileError(
-            f"model file too big: the architecture declares {total} parameters; minigrad "
-            f"loads at most {_budget(engine)} into the {engine} engine "
-            "(minigrad.tools.io.MAX_PARAMETERS: each engine's MAX_PARAMETERS)"
-        )
     return arch
 
 
@@ -306,7 +401,9 @@ def _n_parameters(arch):
 
 
 def save(model, path):
-    """Write ``model`` (an MLP, Layer or Neuron of any engine) to ``path``.
+    """Write ``model`` (any module of any engine) to ``path``: an MLP, Layer or Neuron as
+    what ``load`` rebuilds; a module of the user's own class as its weights and their
+    names and shapes, which ``load_state_dict`` reads back (``load`` refuses it).
 
     The file is written to exactly ``path`` (no ``.npz`` is appended; ``.npz`` is the
     conventional suffix). It is first written to a temporary file in the same directory
@@ -331,7 +428,8 @@ def save(model, path):
     for name, array in state.items():
         if not np.all(np.isfinite(array)):
             raise ValueError(f"save: parameter {name!r} has non-finite values; not saving")
-    arrays = {name: np.ascontiguousarray(a, dtype=np.float64) for name, a in state.items()}
+    # (np.array, not np.ascontiguousarray, which makes a 0-d parameter 1-d)
+    arrays = {name: np.array(a, dtype=np.float64, order="C") for name, a in state.items()}
     arrays[META_KEY] = np.array(json.dumps(arch))  # a 0-d unicode array, no pickle needed
     target = os.fsdecode(path)  # str or bytes (as open() takes), or a path object
     if _written_into(target):
@@ -450,9 +548,10 @@ def _header(npz, key):
     return shape, dtype
 
 
-def _read(npz, engine):
+def _read(npz, engine, rebuild):
     """Check the open archive ``npz`` and return ``(arch, {key: float64 array})`` for a
-    model of ``engine``."""
+    model of ``engine`` (``None``: the arrays alone, under the largest budget). With
+    ``rebuild``, a file ``load`` cannot rebuild is refused before its arrays are read."""
     files = set(npz.files)
     if META_KEY not in files:
         raise ModelFileError(
@@ -472,6 +571,13 @@ def _read(npz, engine):
             f"characters; minigrad reads at most {MAX_META_CHARS}"
         )
     arch = _parse_architecture(str(npz[META_KEY][()]), engine)
+    if rebuild and arch["class"] == CUSTOM:
+        raise NotRebuildableError(
+            f"load: the file holds the weights of a {arch['type']}, a module class of your "
+            f"own ({arch['engine']} engine), which load cannot rebuild: build the model in "
+            f"code, then load the weights into it: model = {arch['type']}(...); "
+            "model.load_state_dict(minigrad.load_state_dict(path))"
+        )
     expected = _expected_shapes(arch)
     missing = [k for k in expected if k not in files]
     unexpected = sorted(files - set(expected) - {META_KEY})
@@ -512,7 +618,7 @@ def _check_range(key, array, dtype):
         )
 
 
-def _read_file(f, name, engine):
+def _read_file(f, name, engine, rebuild=True):
     """Open ``f`` (a binary file object) as an archive and return ``_read``'s result."""
     try:
         archive = np.load(f, allow_pickle=False)
@@ -522,8 +628,8 @@ def _read_file(f, name, engine):
                 "not an .npz archive"
             )
         with archive:
-            return _read(archive, engine)
-    except ModelFileError:
+            return _read(archive, engine, rebuild)
+    except (ModelFileError, NotRebuildableError):
         raise
     except _READ_ERRORS as e:
         raise ModelFileError(
@@ -540,7 +646,9 @@ def load(path, backend="tensor"):
     file raises ``ValueError``; nothing in the file is ever executed or unpickled. A file
     that declares more than ``MAX_PARAMETERS[backend]`` parameters (or an oversized header)
     is refused before its data is read. A float32 model stays float32 in an engine whose
-    ``FLOAT_DTYPES`` has it, and is float64 in any other.
+    ``FLOAT_DTYPES`` has it, and is float64 in any other. A file of a module class of the
+    user's own raises ``ValueError`` (``NotRebuildableError``) saying to build the model and
+    load the weights into it with ``load_state_dict``.
     """
     B = registry.backend(backend)  # unknown backend: ValueError listing the valid names
     with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
@@ -557,3 +665,15 @@ def load(path, backend="tensor"):
         model = B.Neuron(arch["nin"], act=act, **kwargs)
     model.load_state_dict(state)
     return model
+
+
+def load_state_dict(path):
+    """The weights in a model file written by ``save`` (of any module, from any engine), as
+    a ``state_dict``: ``{name: float64 array}`` in the file's order, for
+    ``model.load_state_dict(...)`` of a model built in code (PyTorch's
+    ``model.load_state_dict(torch.load(path))``). The file is checked as ``load`` checks it;
+    what it may declare is bounded by the largest ``MAX_PARAMETERS``, what ``save`` writes.
+    """
+    with open(path, "rb") as f:  # a missing file: the usual FileNotFoundError
+        _, state = _read_file(f, os.fsdecode(path), None, rebuild=False)
+    return state
