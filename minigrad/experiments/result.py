@@ -24,6 +24,11 @@ class Result:
     seconds: float = 0.0  # how long the run took (filled in by ``minigrad.why``)
     extra: dict = field(default_factory=dict)  # raw numbers a test or a plot reads
 
+    @property
+    def measurements(self):
+        """The table as a list of ``{column: value}``, one per row."""
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
     def table(self):
         """The measurements as aligned plain text."""
         cells = [[str(c) for c in self.columns]] + [[_fmt(v) for v in row] for row in self.rows]
@@ -40,6 +45,21 @@ class Result:
             f"verdict ({mark}): {self.verdict}\n"
             f"({self.seconds:.1f} s, seed {self.seed})"
         )
+
+    def markdown(self):
+        """The result as a Markdown section: claim, setup, the table, the verdict."""
+        head = "| " + " | ".join(str(c) for c in self.columns) + " |"
+        rule = "|" + "---|" * len(self.columns)
+        body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in self.rows]
+        mark = "holds" if self.holds else "does not hold"
+        return "\n".join([
+            f"## `minigrad why {self.name}`", "",
+            f"**Claim**: {self.claim}.", "",
+            f"**Setup**: {self.setup}.", "",
+            head, rule, *body, "",
+            f"**Verdict** ({mark}): {self.verdict}.", "",
+            f"*{self.seconds:.1f} s, seed {self.seed}.*", "",
+        ])  # fmt: skip
 
     def __repr__(self):
         return str(self)

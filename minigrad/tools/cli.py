@@ -25,7 +25,7 @@ from sklearn.metrics import confusion_matrix
 
 import minigrad
 from minigrad.common.checks import ACTIVATIONS, is_positive_int
-from minigrad.tools import estimate
+from minigrad.tools import estimate, why_cli
 from minigrad.tools.io import check_replaceable
 from minigrad.tools.plotting import INSTALL_HINT as PLOT_INSTALL_HINT
 from minigrad.tools.training import predict, progress_bar_class, train_step
@@ -250,6 +250,8 @@ def build_parser():
     )
     draw.add_argument("-o", "--output", default="graph.svg", metavar="PATH")
     draw.set_defaults(run=run_draw, parser=draw)
+
+    why_cli.add_parser(commands, HelpFormatter)
     return parser
 
 
