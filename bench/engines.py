@@ -23,7 +23,6 @@ minigrad's engines are used through their contract only (``minigrad.backend(name
 model's ``engine``, the node's ``_prev``), so a third engine is benchmarked by its name.
 """
 
-import gc
 import math
 
 import numpy as np
@@ -31,12 +30,18 @@ import numpy as np
 import minigrad
 from bench.numpy_floor import NumpyMLP, layer_arrays
 from bench.summary import ENGINE_IDS
+from minigrad.experiments.vectorisation import (  # DIGITS_HIDDEN: read by bench's tests
+    DIGITS_HIDDEN,  # noqa: F401
+    LR,
+    NIN,
+    count_nodes,
+)
 from minigrad.tools.training import predict, train_step
 
-LR = 0.05
-NIN = 64
+# The workload (LR, NIN, DIGITS_HIDDEN) and the node count (count_nodes) live in the
+# package, in the experiment `minigrad why vectorisation`, which runs this step on fewer
+# sizes: its numbers come from the same code as these.
 THREADS = 1  # threads for BLAS and torch; bench/conftest.py sets it from --bench-threads
-DIGITS_HIDDEN = (32, 16)
 LOOPS = ("fit", "own loop")
 
 
@@ -46,24 +51,6 @@ def widths_for(width):
     ``width=32`` is the digits network 64-32-16-10.
     """
     return [width, max(width // 2, 1), 10]
-
-
-def count_nodes(root):
-    """Nodes of the graph behind ``root``, through ``_prev`` (every engine's node has it,
-    micrograd's too); the collector is paused so it does not walk the graph meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        seen, stack = {root}, [root]
-        while stack:
-            for parent in stack.pop()._prev:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-        return len(seen)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class MinigradRunner:
