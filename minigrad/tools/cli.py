@@ -251,7 +251,7 @@ def build_parser():
     draw.add_argument("-o", "--output", default="graph.svg", metavar="PATH")
     draw.set_defaults(run=run_draw, parser=draw)
 
-    why_cli.add_parser(commands, HelpFormatter)
+    why_cli.add_parser(commands, HelpFormatter, nonnegative_int)
     return parser
 
 

@@ -16,7 +16,9 @@ import minigrad
 from minigrad.experiments import EXPERIMENTS, listing, why
 
 
-def add_parser(commands, formatter_class):
+def add_parser(commands, formatter_class, seed_type):
+    """Add ``why`` to ``commands`` (argparse subparsers), with the command line's help
+    formatter and its type for a non-negative integer."""
     parser = commands.add_parser(
         "why",
         help="run the experiments that show what breaks without each idea of the engine",
@@ -34,7 +36,7 @@ def add_parser(commands, formatter_class):
     )
     parser.add_argument("--all", action="store_true", help="run every experiment, in order")
     parser.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the experiments' data and weights"
+        "--seed", type=seed_type, default=0, help="seed of the experiments' data and weights"
     )
     parser.add_argument(
         "--markdown",
@@ -43,12 +45,6 @@ def add_parser(commands, formatter_class):
     )
     parser.set_defaults(run=run_why, parser=parser)
     return parser
-
-
-def _seed(text):
-    from minigrad.tools.cli import nonnegative_int
-
-    return nonnegative_int(text)
 
 
 def run_why(args):
