@@ -207,8 +207,11 @@ def test_the_headline_says_the_slowdown_and_on_what_in_one_sentence():
     from bench.summary import headline
 
     groups = {
-        "batch 1": {"scalar": {"mean": 4e-3}, "scalar_own_loop": {"mean": 8e-3},
-                    "tensor": {"mean": 8e-5}},  # fmt: skip
+        "batch 1": {
+            "scalar": {"mean": 4e-3},
+            "scalar_own_loop": {"mean": 8e-3},
+            "tensor": {"mean": 8e-5},
+        },  # fmt: skip
         "batch 32": {"scalar": {"mean": 0.1}, "tensor": {"mean": 1e-4}},
         "floor only": {"numpy_floor": {"mean": 1e-5}},
     }

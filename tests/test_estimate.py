@@ -56,7 +56,7 @@ def test_a_long_run_says_how_long_before_the_first_epoch(capsys, monkeypatch):
     assert err.startswith(f"this run will take {estimate.format_duration(total)} (scalar engine: "
                           "2 s per step of 32 samples, measured just now)")  # fmt: skip
     assert "for a first look: --epochs 2 (" in err  # --limit 64 is already under 200
-    assert "--backend tensor" in err
+    assert "an engine over arrays (--backend tensor) trains it ~1000x faster" in err
     assert len(err.splitlines()) == 1
     assert re.search(r"^epoch 3/3 ", out, re.M)  # then it trains as asked
 

@@ -138,9 +138,10 @@ def test_the_inputs_of_a_scalar_mlp_are_drawn_as_inputs():
     loss, model = tiny_mlp("scalar")
     svg = explorer.to_svg(loss, model=model)
     # x = [2, -1] meets each of the two first-layer neurons: four products, four inputs
-    assert sorted(h for h in headers(svg) if h.startswith("input")) == ["input -1"] * 2 + [
-        "input 2"
-    ] * 2
+    assert (
+        sorted(h for h in headers(svg) if h.startswith("input"))
+        == ["input -1"] * 2 + ["input 2"] * 2
+    )
     assert headers(svg).count("constant 1") == 1  # the target of the mse loss
 
 

@@ -48,8 +48,7 @@ def test_outside_jupyter_on_a_terminal_the_bar_is_text(monkeypatch, digits):
 
 
 @pytest.mark.parametrize("stderr", [io.StringIO(), None])
-def test_where_stderr_is_no_terminal_no_bar_but_a_plain_line_per_epoch(monkeypatch, digits,
-                                                                      stderr):
+def test_where_stderr_is_no_terminal_no_bar_but_a_plain_line_per_epoch(monkeypatch, digits, stderr):
     class Log(io.StringIO):
         isatty = None  # a stream without a working isatty
 

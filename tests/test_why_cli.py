@@ -41,6 +41,7 @@ def test_minigrad_why_lists_every_experiment_with_its_time(capsys):
         assert f"  {name}" in out and f"~{seconds:>2} s" in out
         assert isinstance(seconds, int) and 0 < seconds <= 10
         assert claim.split()[0] in out
+        assert claim.endswith(".")  # one sentence, as the docs print it
     assert f"{len(TEN)} experiments, about " in out
 
 
@@ -78,10 +79,12 @@ def test_all_runs_every_one_and_writes_the_markdown_page(capsys, fake, monkeypat
 
 @pytest.mark.parametrize(
     "argv, message",
-    [(["why", "frobnicate"], "invalid choice: 'frobnicate'"),
-     (["why", "compile", "--all"], "give NAME or --all, not both"),
-     (["why", "--seed", "-1"], "must not be negative"),
-     (["why", "--markdown", "x.md"], "--markdown needs NAME or --all")],  # fmt: skip
+    [
+        (["why", "frobnicate"], "invalid choice: 'frobnicate'"),
+        (["why", "compile", "--all"], "give NAME or --all, not both"),
+        (["why", "--seed", "-1"], "must not be negative"),
+        (["why", "--markdown", "x.md"], "--markdown needs NAME or --all"),
+    ],  # fmt: skip
 )
 def test_bad_usage_is_one_line_and_exit_2(capsys, argv, message):
     assert main(argv) == 2
@@ -94,3 +97,27 @@ def test_python_refuses_an_unknown_name_or_a_bad_seed():
         minigrad.why("nope")
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         minigrad.why("compile", seed=-1)
+
+
+def test_docs_why_is_the_output_of_the_last_run_of_every_experiment():
+    """docs/why.md is written by `minigrad why --all --markdown docs/why.md`: every
+    experiment, its claim as the code states it now, and a verdict that held."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "why.md").read_text()
+    assert "`minigrad why --all --markdown docs/why.md`" in text
+    for name, claim, _ in minigrad.why():
+        section = text.split(f"## `minigrad why {name}`\n", 1)[1].split("\n## ", 1)[0]
+        assert f"**Claim**: {claim}\n" in section, f"{name}: regenerate docs/why.md"
+        assert "**Verdict** (holds): " in section
+
+
+def test_the_readme_section_shows_what_minigrad_why_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Why each idea is there\n", 1)[1].split("\n## ", 1)[0]
+    result = minigrad.why("zero_grad", seed=0)
+    assert f"verdict (holds): {result.verdict}\n" in section
+    assert result.table().splitlines()[0] in section
+    assert "minigrad why --all --markdown docs/why.md" in section

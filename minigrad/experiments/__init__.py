@@ -13,6 +13,7 @@ An experiment module defines ``NAME`` (its name), ``CLAIM`` (one sentence), ``SE
 public API of the engines and tools, plus its counterfactual.
 """
 
+import contextlib
 import importlib
 import time
 
@@ -54,10 +55,22 @@ def why(name=None, seed=0):
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     module = experiment(name)
     start = time.perf_counter()
-    result = module.run(seed=seed)
+    with _one_blas_thread():
+        result = module.run(seed=seed)
     result.seconds = time.perf_counter() - start
     result.seed = seed
     return result
+
+
+def _one_blas_thread():
+    """BLAS on one thread while an experiment runs, as the benchmarks run it: on a shared
+    machine of two cores, BLAS's threads fight the rest for them and a matrix product can
+    take ten times as long. (threadpoolctl comes with scikit-learn.)"""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 __all__ = ["EXPERIMENTS", "Result", "experiment", "listing", "why"]

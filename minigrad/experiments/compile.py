@@ -31,11 +31,11 @@ from minigrad.experiments.result import Result
 
 NAME = "compile"
 CLAIM = (
-    "replaying a traced step as straight-line NumPy removes the eager graph's overhead "
+    "Replaying a traced step as straight-line NumPy removes the eager graph's overhead "
     "(bit-identical weights, close to a hand-written step), a gain that vanishes as the "
-    "network widens, and a replay must refuse what its trace did not record"
+    "network widens, and a replay must refuse what its trace did not record."
 )
-SECONDS = 8
+SECONDS = 3
 
 LR = 0.05
 BATCH = 32

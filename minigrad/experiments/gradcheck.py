@@ -27,8 +27,8 @@ from minigrad.tools.gradcheck import numerical_grads
 
 NAME = "gradcheck"
 CLAIM = (
-    "a local derivative off by a factor trains without an error, but gradcheck catches it "
-    "and measures by how much, while the true op passes"
+    "A local derivative off by a factor trains without an error, but gradcheck catches it "
+    "and measures by how much, while the true op passes."
 )
 SECONDS = 1
 

@@ -25,8 +25,8 @@ from minigrad.experiments.result import Result
 
 NAME = "learning_rate"
 CLAIM = (
-    "a learning rate too small stalls and one too large diverges (the loss overflows and "
-    "fit stops); only a range in between trains"
+    "A learning rate too small stalls and one too large diverges (the loss overflows and "
+    "fit stops); only a range in between trains."
 )
 SECONDS = 2
 

@@ -24,8 +24,8 @@ from minigrad.experiments.result import Result
 
 NAME = "nonlinearity"
 CLAIM = (
-    "without a nonlinearity between them, stacked layers are one linear map: a deep linear "
-    "MLP cannot separate two moons however long it trains, while the same MLP with ReLU can"
+    "Without a nonlinearity between them, stacked layers are one linear map: a deep linear "
+    "MLP cannot separate two moons however long it trains, while the same MLP with ReLU can."
 )
 SECONDS = 2
 

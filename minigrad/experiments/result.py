@@ -54,10 +54,10 @@ class Result:
         mark = "holds" if self.holds else "does not hold"
         return "\n".join([
             f"## `minigrad why {self.name}`", "",
-            f"**Claim**: {self.claim}.", "",
-            f"**Setup**: {self.setup}.", "",
+            f"**Claim**: {_sentence(self.claim)}", "",
+            f"**Setup**: {_sentence(self.setup)}", "",
             head, rule, *body, "",
-            f"**Verdict** ({mark}): {self.verdict}.", "",
+            f"**Verdict** ({mark}): {_sentence(self.verdict)}", "",
             f"*{self.seconds:.1f} s, seed {self.seed}.*", "",
         ])  # fmt: skip
 
@@ -78,6 +78,11 @@ class Result:
             f"<p><b>verdict ({mark})</b>: {escape(self.verdict)}</p>"
             f"<small>{self.seconds:.1f} s, seed {self.seed}</small></div>"
         )
+
+
+def _sentence(text):
+    """``text`` ending with one full stop."""
+    return text.rstrip().rstrip(".") + "."
 
 
 def _fmt(v):

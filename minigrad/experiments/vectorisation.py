@@ -31,8 +31,8 @@ from minigrad.tools.training import train_step
 
 NAME = "vectorisation"
 CLAIM = (
-    "the scalar engine builds graph nodes per sample and the tensor engine per batch, so "
-    "the scalar engine's slowdown grows with the batch size"
+    "The scalar engine builds graph nodes per sample and the tensor engine per batch, so "
+    "the scalar engine's slowdown grows with the batch size."
 )
 SECONDS = 3
 

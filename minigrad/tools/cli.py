@@ -1,9 +1,10 @@
-"""The ``minigrad`` command line: ``train``, ``compare`` and ``draw``.
+"""The ``minigrad`` command line: ``train``, ``compare``, ``draw`` and ``why``.
 
 ``minigrad train`` trains an MLP on the digits (any engine) and prints a confusion
 matrix; ``minigrad compare`` runs the two shipped engines from the same seed on the same
 batches and prints how far apart they end up and how much slower the scalar engine is;
-``minigrad draw`` writes the computation graph of a small example. ``python -m minigrad``
+``minigrad draw`` writes the computation graph of a small example; ``minigrad why`` runs the
+experiments of ``minigrad.experiments`` (``why_cli.py``). ``python -m minigrad``
 is the same program. ``main(argv)`` returns the exit code: 0; 2 for a bad command line (an
 argparse-style message on stderr, before any work); 1 for a run that diverged or ran out of
 memory (one line on stderr); 141 (a process killed by SIGPIPE) when stdout is closed early,
@@ -125,7 +126,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="minigrad",
-        description="Two autograd engines behind one API: train, compare, draw.",
+        description="Two autograd engines behind one API: train, compare, draw, why.",
         epilog="Without a command (or with options only, as in `minigrad --epochs 5`), runs "
         "`minigrad train`. `minigrad COMMAND -h` describes a command and its defaults.",
     )
@@ -453,8 +454,9 @@ def _warn_if_long(B, args, X_train, y_train, X_test):
             step, per_sample, min(n_train, 200), n_test, args.batch_size, min(args.epochs, 2)
         )
         message += f"; for a first look: {' '.join(quicker)} ({estimate.format_duration(quick)})"
-    if args.backend != "tensor":
-        message += "; the tensor engine (--backend tensor) trains the same model ~1000x faster"
+    default = TRAIN_DEFAULTS["backend"]
+    if B.NODE_PER_NUMBER and args.backend != default:  # one Python object per number
+        message += f"; an engine over arrays (--backend {default}) trains it ~1000x faster"
     _flush_stdout()
     print(message, file=sys.stderr, flush=True)
 

@@ -209,9 +209,7 @@ def _lines(view, k, grads):
 
 
 def _width(lines):
-    need = max(
-        len(clip(text)) * (BOLD_W if cls == "mg-op" else CHAR_W) for cls, text in lines
-    )
+    need = max(len(clip(text)) * (BOLD_W if cls == "mg-op" else CHAR_W) for cls, text in lines)
     return max(MIN_W, min(BOX_W, math.ceil(need + 2 * TEXT_X)))
 
 

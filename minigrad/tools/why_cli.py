@@ -106,7 +106,7 @@ def _write_markdown(path, results, seed):
         "|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| [`{r.name}`](#minigrad-why-{r.name.replace('_', '_')}) | "
+        lines.append(f"| [`{r.name}`](#minigrad-why-{r.name}) | "
                      f"{'holds' if r.holds else 'does not hold'} | {r.seconds:.1f} |")  # fmt: skip
     lines.append("")
     for r in results:
