@@ -1,6 +1,6 @@
 """Headless Chromium for the explorer's tests, and the README's screenshot.
 
-The tests drive Debian's ``chromium`` through Playwright (``pip install playwright``; the
+The tests drive Debian's ``chromium`` through Playwright (``pip install -e ".[browser]"``; the
 browser itself comes from ``apt-get install chromium``, never from ``playwright install``).
 ``browser_missing()`` says why they cannot run, or returns ``None``; ``Page`` opens a file
 and records console errors and every network request; ``screenshot`` is the one code path
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 INSTALL = (
-    "the browser tests need Playwright and Chromium: pip install playwright; "
+    "the browser tests need Playwright and Chromium: pip install -e '.[browser]'; "
     "apt-get install chromium (Debian/Ubuntu; never `playwright install`)"
 )
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

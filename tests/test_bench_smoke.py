@@ -19,7 +19,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def needs_pytest_benchmark():
+    """Running bench/ needs its plugin; without it, a test that runs bench/ skips, saying so
+    (the report's helpers, pure Python, are tested either way)."""
+    pytest.importorskip("pytest_benchmark", reason="bench/ needs: pip install pytest-benchmark")
+
+
 def test_bench_suite_runs_with_benchmarks_disabled():
+    needs_pytest_benchmark()
     proc = subprocess.run(
         [
             sys.executable,
@@ -240,6 +247,7 @@ def test_format_time_units(seconds, text):
 
 
 def _pytest_bench(target, *args, env=None):
+    needs_pytest_benchmark()
     return subprocess.run(
         [sys.executable, "-m", "pytest", target, "-p", "no:cacheprovider", *args],
         cwd=ROOT,

@@ -174,6 +174,8 @@ BAD = [
 
 @pytest.mark.parametrize("argv, message", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_usage_exits_2_with_a_message(capsys, tmp_path, argv, message):
+    if "--plot" in argv:  # without matplotlib, --plot is refused for that first
+        pytest.importorskip("matplotlib", reason="--plot needs: pip install matplotlib")
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code, out, err = run(capsys, *argv)
     assert code == 2
@@ -373,6 +375,8 @@ def unwritable_dir(tmp_path):
 
 @pytest.mark.parametrize("option", ["--save", "--plot"])
 def test_an_unwritable_output_path_is_refused_before_training(capsys, unwritable_dir, option):
+    if option == "--plot":  # without matplotlib, --plot is refused for that first
+        pytest.importorskip("matplotlib", reason="--plot needs: pip install matplotlib")
     code, out, err = run(capsys, "train", *SMALL, option, str(unwritable_dir / "out.png"))
     assert code == 2
     assert out == ""  # refused before any work

@@ -63,7 +63,7 @@ few seconds, the same graphs every run); ``pytest tests/test_fuzz.py --fuzz-grap
 ``python -m tests.test_fuzz --graphs 20000 [--seed S] --jobs 2`` does the same outside
 pytest, in parallel, and prints every difference grouped by cause, with counts, seeds and
 timings. PyTorch
-(``pip install 'minigrad[oracle]'``) is needed for family b and for checks 2; without it,
+(``pip install 'minigrad-twins[oracle]'``) is needed for family b and for checks 2; without it,
 family a still checks 1 and 3.
 """
 
@@ -2186,7 +2186,7 @@ def test_elementwise_graphs(request):
 
 def test_tensor_graphs(request):
     """Family b: tensor engine vs PyTorch float64."""
-    pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad[oracle]'")
+    pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'")
     summary = fuzz("b", _budget(request, "b"))
     print(summary.report("tensor graphs"))
     new = summary.new()

@@ -121,6 +121,7 @@ def test_the_walkthrough_uses_only_public_names():
 
 
 def test_script_runs(tmp_path):
+    pytest.importorskip("matplotlib", reason="the walkthrough plots: pip install matplotlib")
     result = subprocess.run(
         [sys.executable, str(SCRIPT), str(tmp_path)],
         capture_output=True,

@@ -33,7 +33,16 @@ def test_ci_installs_and_tests_as_the_quick_start_says():
     _, test = quick_start_commands()
     assert test in ci
     others = [line for line in ci if line != test and ("pytest" in line or " -e " in line)]
-    assert not [line for line in others if not line.startswith("#")]
+    others = [line for line in others if not line.startswith("#")]
+    # one more run (issue 20): the same suite against the installed wheel, from a copy of
+    # the tree without minigrad/, where a test checks that minigrad comes from site-packages
+    (wheel_run,) = others
+    assert (
+        "MINIGRAD_TEST_INSTALLED=1" in wheel_run
+        and '"$work/venv/bin/python" -m pytest' in wheel_run
+    )
+    assert 'cd "$work/tree"' in wheel_run and " -e " not in wheel_run
+    assert any(line.startswith("python -m pip wheel . --no-deps") for line in ci)
 
 
 def test_the_editable_install_works_beside_a_folder_named_minigrad(tmp_path, monkeypatch):
@@ -44,6 +53,8 @@ def test_the_editable_install_works_beside_a_folder_named_minigrad(tmp_path, mon
     search, and that search takes the folder ``minigrad/`` in the working directory for an
     empty namespace package; a ``.pth`` file naming the clone puts the real package on that
     search path, where a regular package wins over a namespace folder."""
+    if not (ROOT / "minigrad").is_dir():
+        pytest.skip("a test of the clone's editable install; this run tests an installed wheel")
     pyproject = (ROOT / "pyproject.toml").read_text()
     backend = re.search(r'^build-backend = "([^"]+)"', pyproject, re.M)[1]
     build = pytest.importorskip(backend, reason=f"needs the build backend {backend}")

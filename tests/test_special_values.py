@@ -280,7 +280,7 @@ def test_engines_give_identical_values_and_gradients(op):
 @pytest.mark.parametrize("op", list(GRID_OPS))
 @pytest.mark.parametrize("engine", minigrad.BACKENDS)
 def test_values_and_gradients_equal_pytorch_float64(engine, op):
-    pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad[oracle]'")
+    pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'")
     found = torch_failures(engine, op)
     assert not found, report(f"{engine} {op}: differs from PyTorch float64", found)
 

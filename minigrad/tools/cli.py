@@ -22,7 +22,6 @@ import sys
 import time
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 import minigrad
 from minigrad.common.checks import ACTIVATIONS, is_positive_int
@@ -524,6 +523,10 @@ def run_train(args):
         where = re.search(r"at epoch \d+, step \d+ of \d+", str(e))
         return _diverged(where[0] if where else f"({e})")
     seconds = time.perf_counter() - start
+    # scikit-learn (imported by load_digits already) is imported where it is used, so that
+    # `minigrad --help` starts without its 1,000 modules
+    from sklearn.metrics import confusion_matrix
+
     pred = predict(model, X_test)
     accuracy = float((pred == y_test).mean())
     print(f"trained in {seconds:.2f} s")

@@ -22,7 +22,7 @@ nodes is fine) and laid out in creation order, so the same graph always gives th
 (``minigrad.tools.explorer``), ``.svg`` a static picture laid out by the explorer's own
 code, ``.dot`` the DOT text; none of these needs Graphviz.
 Only ``.png`` and ``.pdf`` are rendered by the ``graphviz`` package
-(``pip install "minigrad[viz]"``) and the Graphviz ``dot`` program.
+(``pip install "minigrad-twins[viz]"``) and the Graphviz ``dot`` program.
 """
 
 import os
@@ -45,7 +45,7 @@ from minigrad.tools.picture import (
 )
 
 INSTALL_HINT = (
-    'pip install "minigrad[viz]" (the graphviz Python package) and install the Graphviz '
+    'pip install "minigrad-twins[viz]" (the graphviz Python package) and install the Graphviz '
     '"dot" program (apt-get install graphviz, or brew install graphviz)'
 )
 FORMATS = ("html", "svg", "png", "pdf", "dot")

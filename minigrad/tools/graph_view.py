@@ -23,8 +23,8 @@ script only reveals gradients and highlights, it never moves a box.
 
 import heapq
 import html
+import importlib.resources
 import math
-import os
 from collections import Counter
 
 import numpy as np
@@ -356,9 +356,9 @@ def layout(n_items, edges, keys):
 
 
 def _asset(name):
-    """A file shipped beside this module (the page's script and styles)."""
-    with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as f:
-        return f.read()
+    """A file shipped beside this module (the page's script and styles), read as package
+    data: it works from a wheel, a zip (zipapp, pex, shiv) or a clone alike."""
+    return importlib.resources.files("minigrad.tools").joinpath(name).read_text(encoding="utf-8")
 
 
 SVG_STYLE = _asset("explorer_svg.css")

@@ -1,6 +1,6 @@
 """Training curves: ``plot_history(history, path)`` writes a PNG of what ``fit`` returned.
 
-matplotlib (``pip install "minigrad[viz]"``) is imported only when a plot is drawn, and
+matplotlib (``pip install "minigrad-twins[viz]"``) is imported only when a plot is drawn, and
 only its object-oriented API with the Agg canvas is used: no ``pyplot``, no global backend
 switch, so plotting from a notebook or a server leaves the caller's matplotlib state alone.
 """
@@ -8,7 +8,7 @@ switch, so plotting from a notebook or a server leaves the caller's matplotlib s
 import math
 import os
 
-INSTALL_HINT = 'pip install "minigrad[viz]" (or pip install matplotlib)'
+INSTALL_HINT = 'pip install "minigrad-twins[viz]" (or pip install matplotlib)'
 
 
 def _series(history, key):
