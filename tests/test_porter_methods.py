@@ -207,7 +207,9 @@ def test_sqrt_of_a_tensor_raises_if_any_element_is_negative():
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_softmax_equals_pytorch_with_an_upstream_gradient(name, axis):
-    torch = pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'")
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'"
+    )
     rng = np.random.default_rng(3)
     x, upstream = rng.normal(size=(4, 5)) * 3, rng.normal(size=(4, 5))
     t = Tensor(x, requires_grad=True)

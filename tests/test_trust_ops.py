@@ -24,7 +24,9 @@ API = (Path(__file__).parent.parent / "docs" / "API.md").read_text()
 
 
 def torch_or_skip():
-    return pytest.importorskip("torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'")
+    return pytest.importorskip(
+        "torch", reason="PyTorch oracle: pip install 'minigrad-twins[oracle]'"
+    )
 
 
 def deviations_table():
