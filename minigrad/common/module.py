@@ -57,6 +57,7 @@ class ModuleBase:
     _module_names = None
 
     def __setattr__(self, name, value):
+        """Set an attribute; a module or a parameter node registers under ``name``."""
         params, modules = self._param_names, self._module_names
         if isinstance(value, ModuleBase):
             if modules is None:
@@ -89,6 +90,7 @@ class ModuleBase:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
+        """Delete an attribute, and its registration if it is a module or a parameter."""
         for names in (self._param_names, self._module_names):
             if names:
                 names.pop(name, None)
@@ -155,6 +157,7 @@ class ModuleBase:
 
     # -- the public surface ---------------------------------------------------------------
     def __call__(self, x, *args, **kwargs):
+        """``forward(x, ...)``: what the module computes."""
         if args or kwargs:  # a forward of several inputs, as PyTorch allows
             return self.forward(x, *args, **kwargs)
         return self.forward(x)  # (one input: a call CPython specialises, 1k instructions less)
@@ -190,6 +193,7 @@ class ModuleBase:
         return out
 
     def zero_grad(self):
+        """Clear the gradient of every parameter: none until the next backward reaches it."""
         params = self.parameters()
         if params:  # one engine's nodes: its class zeroes them, as an optimizer's zero_grad
             type(params[0])._zero_grads(params)
@@ -263,6 +267,7 @@ class ModuleBase:
         return ""
 
     def __repr__(self):
+        """The module tree, as PyTorch prints it: each child with its constructor arguments."""
         # PyTorch's layout: Net(\n  (fc1): Layer(64, 32, act='relu')\n  ...\n)
         extra = self.extra_repr()
         lines = extra.split("\n") if extra else []
@@ -303,23 +308,28 @@ class ModuleListBase:
         return int(i) % len(self._items)
 
     def __getitem__(self, i):
+        """Item ``i``; a slice gives a new ``ModuleList`` of the same modules."""
         if isinstance(i, slice):
             return type(self)(self._items[i])
         return self._items[self._index(i)]
 
     def __setitem__(self, i, module):
+        """Replace item ``i`` with ``module``."""
         self._items[self._index(i)] = self._module(module)
 
     def __delitem__(self, i):
+        """Remove item ``i`` (or a slice); the items after it are renumbered."""
         if isinstance(i, slice):
             del self._items[i]
         else:
             del self._items[self._index(i)]
 
     def __len__(self):
+        """The number of modules held."""
         return len(self._items)
 
     def __iter__(self):
+        """The modules, in order."""
         return iter(self._items)
 
     def append(self, module):
@@ -341,6 +351,7 @@ class ModuleListBase:
         return self._items.pop(self._index(index))
 
     def __repr__(self):
+        """The items, as PyTorch prints them: equal neighbours on one line."""
         # PyTorch's: equal neighbours are one line, "(0-2): 3 x Layer(4, 4, act='relu')"
         blocks = []  # [first index, last index, repr]
         for i, module in enumerate(self._items):
@@ -397,14 +408,17 @@ class MLPBase:
         )
 
     def forward(self, x):
+        """Each layer applied in turn to ``x``."""
         for layer in self.layers._items:  # for layer in self.layers, without a Python-level
             x = layer.forward(x)  # __iter__ call: the step as cheap as with a plain list
         return x
 
     def extra_repr(self):
+        """The constructor's arguments: ``nin, nouts, act=...``."""
         return f"{self.nin}, {self.nouts}, act={self.act!r}"
 
     def __repr__(self):
+        """Its constructor call (``MLP(2, [16, 1], act='relu')``), or the whole tree."""
         # its constructor call, as a Layer's: its layers are what the arguments say (save
         # checks that); a subclass that holds more modules prints the whole tree
         if [name for name, _ in self._submodules()] == ["layers"]:

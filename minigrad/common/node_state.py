@@ -38,9 +38,11 @@ class NodeState:
         return self._grad is not self._NO_GRADIENT
 
     def __reduce_ex__(self, protocol):
+        """How pickle saves a node: a leaf with its state, a computed node as data only."""
         return node_from_state, (type(self), self._state())
 
     def __deepcopy__(self, memo):
+        """A copy of a leaf, with a fresh creation stamp (a computed node: RuntimeError)."""
         if self._prev:
             raise RuntimeError(
                 "Only nodes created explicitly by the user (graph leaves) support the deepcopy "

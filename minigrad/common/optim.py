@@ -62,10 +62,12 @@ def _beta_pair(name, value):
 class _Setting:
     """An optimizer setting checked whenever it is written, at construction and after (a
     learning-rate schedule writes ``opt.lr``): a nan or negative rate would silently ruin
-    every weight at the next step. ``step()`` reads the checked value from ``_<name>``."""
+    every weight at the next step. ``step()`` reads the checked value from ``_<name>``.
+    ``doc`` is what ``help()`` shows for it."""
 
-    def __init__(self, check):
+    def __init__(self, check, doc):
         self.check = check
+        self.__doc__ = doc
 
     def __set_name__(self, owner, name):
         self.name, self.slot = name, "_" + name
@@ -85,7 +87,9 @@ class _Setting:
 
 
 class Optimizer:
-    lr = _Setting(_positive_lr)
+    """What ``SGD`` and ``Adam`` share: the parameters, ``lr``, ``zero_grad()`` and ``step()``."""
+
+    lr = _Setting(_positive_lr, "The learning rate, a finite number > 0 (checked when written).")
     _STATE = ()  # the names of the rule's per-view state lists (split with the views)
 
     def __init__(self, params, lr):
@@ -119,10 +123,12 @@ class Optimizer:
         self._many = [i for i, view in enumerate(self._views) if hasattr(view, "subset")]
 
     def __repr__(self):
+        """``SGD(n parameters, lr=..., ...)``: the class, how many parameters, the settings."""
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SETTINGS)
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
     def zero_grad(self):
+        """Clear every parameter's gradient: none until the next backward reaches it."""
         for cls, params in self._groups:
             cls._zero_grads(params)
 
@@ -167,8 +173,8 @@ class SGD(Optimizer):
 
     _SETTINGS = ("lr", "momentum", "weight_decay")
     _STATE = ("_buf",)
-    momentum = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
+    momentum = _Setting(_nonnegative, "The momentum factor, a number >= 0 (0: plain SGD).")
+    weight_decay = _Setting(_nonnegative, "The L2 penalty: weight_decay * p is added to the grad.")
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
@@ -205,9 +211,9 @@ class Adam(Optimizer):
 
     _SETTINGS = ("lr", "betas", "eps", "weight_decay")
     _STATE = ("_m", "_v", "_t")
-    betas = _Setting(_beta_pair)
-    eps = _Setting(_nonnegative)
-    weight_decay = _Setting(_nonnegative)
+    betas = _Setting(_beta_pair, "(beta1, beta2) in [0, 1): the decay rates of m and of v.")
+    eps = _Setting(_nonnegative, "The number added to the denominator, >= 0, for stability.")
+    weight_decay = _Setting(_nonnegative, "The L2 penalty: weight_decay * p is added to the grad.")
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)

@@ -8,12 +8,13 @@ each input: ``(f(x + eps) - f(x - eps)) / (2 eps)``. ``minigrad.gradcheck`` does
 that for every number of every input, and raises ``GradcheckError`` where they disagree.
 
 The counterfactual is a copy of the scalar engine's ``tanh``, written here by the node
-contract (a ``Value`` made with its parents ``_prev`` and one local derivative per parent,
-``_local``), with its derivative off by a factor: ``0.9 * (1 - t**2)`` instead of
-``1 - t**2``. The experiment runs ``gradcheck`` on a small neuron, ``(tanh(w . x + b) -
-y)**2``, built once with the engine's ``tanh``, once with a faithful copy (factor 1) and once
-with the wrong one, and measures the largest relative error between ``backward`` and finite
-differences. Then it asks how small a mistake the check still sees.
+contract (a ``Value`` made by ``Value._make`` with its parents ``_prev`` and one local
+derivative per parent, ``_local``), with its derivative off by a factor:
+``0.9 * (1 - t**2)`` instead of ``1 - t**2``. The experiment runs ``gradcheck`` on a small
+neuron, ``(tanh(w . x + b) - y)**2``, built once with the engine's ``tanh``, once with a
+faithful copy (factor 1) and once with the wrong one, and measures the largest relative
+error between ``backward`` and finite differences. Then it asks how small a mistake the
+check still sees.
 """
 
 import math
@@ -41,7 +42,7 @@ def tanh_by_hand(x, factor):
     """``tanh`` as a node of the scalar engine, with its local derivative times ``factor``
     (1.0: the engine's own rule, ``d/dx tanh x = 1 - tanh(x)**2``)."""
     t = math.tanh(x.data)
-    return Value(t, (x,), (factor * (1.0 - t * t),), "tanh")
+    return Value._make(t, (x,), (factor * (1.0 - t * t),), "tanh")
 
 
 def neuron_loss(tanh, x, y):

@@ -21,17 +21,20 @@ import math
 import operator
 
 from minigrad.common.checks import clamp_bounds
-from minigrad.common.grad_mode import is_grad_enabled
+from minigrad.common.grad_mode import grad_enabled
 from minigrad.common.graph import backward_lock, next_id, topological_order
 from minigrad.scalar import ieee
 from minigrad.scalar.convert import as_float
 from minigrad.scalar.habits import NO_GRADIENT, ValueHabits
 
+_new = object.__new__  # Value._make: a result needs none of __init__'s conversion
+
 
 class Value(ValueHabits):
-    """A scalar node of the computation graph: ``.data``, ``.grad``, ``.backward()``.
+    """A scalar node of the computation graph: ``.data`` (a float), ``.grad``, ``.backward()``.
 
-    ``Value(data, label="")``: ``label`` (writable) names the node in drawings.
+    ``Value(data, label="")``: ``label`` (writable) names the node in drawings. In an op's
+    docstring, ``x`` is this node and ``y`` the other operand.
     """
 
     __slots__ = ("data", "_grad", "_prev", "_local", "_op", "_acc", "_id", "_label")
@@ -40,113 +43,142 @@ class Value(ValueHabits):
     engine = "scalar"
     requires_grad = True  # every Value receives a gradient (the engine contract)
 
-    def __init__(self, data, _prev=(), _local=(), _op="", label=""):
-        self.data = data if type(data) is float else as_float(data)  # (an op's is a float)
+    def __init__(self, data, label=""):
+        self.data = as_float(data)
         self._grad = NO_GRADIENT  # no gradient yet (.grad reads it as 0.0)
-        if is_grad_enabled():  # under no_grad() a result remembers nothing: no graph
-            self._prev = _prev  # the parents: the nodes this one was computed from
-            self._local = _local  # d(self)/d(parent), one number per parent
-        else:
-            self._prev = self._local = ()
-        self._op = _op  # the op's name, for drawings
+        self._prev = self._local = ()  # a leaf: no parents
+        self._op = ""
         self._id = next_id()  # creation stamp: parents are always older (graph.py)
         if label:
             self.label = label
+
+    @staticmethod
+    def _make(data, parents, local, op):
+        """An op's result. It keeps its parents and ``local``, d(result)/d(parent) for each,
+        only if grad mode is on: under ``no_grad()`` no graph is built."""
+        out = _new(Value)
+        out.data = data if type(data) is float else as_float(data)  # (.data may be set to an int)
+        out._grad = NO_GRADIENT
+        if grad_enabled():
+            out._prev = parents  # the nodes this one was computed from
+            out._local = local  # d(out)/d(parent), one number per parent
+        else:
+            out._prev = out._local = ()
+        out._op = op  # the op's name, for drawings
+        out._id = next_id()
+        return out
 
     # -- ops: forward, and beside it d(out)/d(each parent) ---------------------------------
     # Lined up with minigrad/tensor/engine.py: add, sub, mul, truediv, pow, neg, exp, log,
     # tanh, relu, sigmoid, abs, clamp, sqrt; then sum_of, the n-ary sum a neuron uses. A
     # plain number as the other operand is a constant: no parent, so no local derivative.
 
-    def __add__(self, other):  # d/dx (x + y) = 1, d/dy (x + y) = 1
+    def __add__(self, other):
+        """x + y; d/dx = 1, d/dy = 1."""
         if isinstance(other, Value):
-            return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
-        return Value(self.data + as_float(other), (self,), (1.0,), "+")
+            return Value._make(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        return Value._make(self.data + as_float(other), (self,), (1.0,), "+")
 
-    def __sub__(self, other):  # d/dx (x - y) = 1, d/dy (x - y) = -1
+    def __sub__(self, other):
+        """x - y; d/dx = 1, d/dy = -1."""
         if isinstance(other, Value):
-            return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
-        return Value(self.data - as_float(other), (self,), (1.0,), "-")
+            return Value._make(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        return Value._make(self.data - as_float(other), (self,), (1.0,), "-")
 
-    def __rsub__(self, other):  # d/dx (a - x) = -1
-        return Value(as_float(other) - self.data, (self,), (-1.0,), "-")
+    def __rsub__(self, other):
+        """y - x, y a number; d/dx = -1."""
+        return Value._make(as_float(other) - self.data, (self,), (-1.0,), "-")
 
-    def __mul__(self, other):  # d/dx (x y) = y, d/dy (x y) = x
+    def __mul__(self, other):
+        """x * y; d/dx = y, d/dy = x."""
         if isinstance(other, Value):
-            return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+            return Value._make(self.data * other.data, (self, other), (other.data, self.data), "*")
         other = other if type(other) is float else as_float(other)  # (w * x: 1.4% of a step)
-        return Value(self.data * other, (self,), (other,), "*")
+        return Value._make(self.data * other, (self,), (other,), "*")
 
-    def __truediv__(self, other):  # d/dx (x / y) = 1 / y, d/dy (x / y) = -x / y**2 = -out / y
+    def __truediv__(self, other):
+        """x / y; d/dx = 1 / y, d/dy = -x / y**2 = -out / y."""
         if isinstance(other, Value):
             y = other.data
             out = ieee.div(self.data, y)
-            return Value(out, (self, other), (ieee.div(1.0, y), -ieee.div(out, y)), "/")
+            return Value._make(out, (self, other), (ieee.div(1.0, y), -ieee.div(out, y)), "/")
         y = as_float(other)
-        return Value(ieee.div(self.data, y), (self,), (ieee.div(1.0, y),), "/")
+        return Value._make(ieee.div(self.data, y), (self,), (ieee.div(1.0, y),), "/")
 
-    def __rtruediv__(self, other):  # d/dx (a / x) = -a / x**2 = -out / x
+    def __rtruediv__(self, other):
+        """y / x, y a number; d/dx = -y / x**2 = -out / x."""
         out = ieee.div(as_float(other), self.data)
-        return Value(out, (self,), (-ieee.div(out, self.data),), "/")
+        return Value._make(out, (self,), (-ieee.div(out, self.data),), "/")
 
-    def __pow__(self, other):  # d/dx x**y = y x**(y-1), d/dy x**y = x**y ln x
+    def __pow__(self, other):
+        """x ** y; d/dx = y x**(y-1), d/dy = x**y ln x."""
         if isinstance(other, Value):
             x, y = self.data, other.data
             out = ieee.power(x, y)
             local = (ieee.dpow_dbase(x, y), ieee.dpow_dexp(x, y, out))
-            return Value(out, (self, other), local, "**")
+            return Value._make(out, (self, other), local, "**")
         x, y = self.data, as_float(other)
-        return Value(ieee.power(x, y), (self,), (ieee.dpow_dbase(x, y),), "**")
+        return Value._make(ieee.power(x, y), (self,), (ieee.dpow_dbase(x, y),), "**")
 
-    def __rpow__(self, other):  # d/dx a**x = a**x ln a
+    def __rpow__(self, other):
+        """y ** x, y a number; d/dx = y**x ln y."""
         a, x = as_float(other), self.data
         out = ieee.power(a, x)
-        return Value(out, (self,), (ieee.dpow_dexp(a, x, out),), "**")
+        return Value._make(out, (self,), (ieee.dpow_dexp(a, x, out),), "**")
 
-    def __neg__(self):  # d/dx (-x) = -1
-        return Value(-self.data, (self,), (-1.0,), "neg")
+    def __neg__(self):
+        """-x; d/dx = -1."""
+        return Value._make(-self.data, (self,), (-1.0,), "neg")
 
-    def exp(self):  # d/dx e**x = e**x
+    def exp(self):
+        """e**x; d/dx = e**x."""
         out = ieee.exp(self.data)
-        return Value(out, (self,), (out,), "exp")
+        return Value._make(out, (self,), (out,), "exp")
 
-    def log(self):  # d/dx ln x = 1 / x
+    def log(self):
+        """ln x (ValueError for x <= 0); d/dx = 1 / x."""
         x = self.data
         if x <= 0.0:  # the contract's error (nan passes through, as in IEEE arithmetic)
             raise ValueError(f"log of a non-positive number: log({x!r}) is undefined")
-        return Value(math.log(x), (self,), (1.0 / x,), "log")
+        return Value._make(math.log(x), (self,), (1.0 / x,), "log")
 
-    def tanh(self):  # d/dx tanh x = 1 - tanh(x)**2
+    def tanh(self):
+        """tanh x; d/dx = 1 - tanh(x)**2."""
         t = math.tanh(self.data)
-        return Value(t, (self,), (1.0 - t * t,), "tanh")
+        return Value._make(t, (self,), (1.0 - t * t,), "tanh")
 
-    def relu(self):  # d/dx relu x = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)
+    def relu(self):
+        """max(x, 0); d/dx = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)."""
         x = self.data
         out = 0.0 if x < 0.0 else x  # keeps nan (and -0.0), as PyTorch does
-        return Value(out, (self,), (0.0 if out == 0.0 else 1.0,), "relu")
+        return Value._make(out, (self,), (0.0 if out == 0.0 else 1.0,), "relu")
 
-    def sigmoid(self):  # d/dx s(x) = s(x) (1 - s(x))
+    def sigmoid(self):
+        """s(x) = 1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
         s = ieee.sigmoid(self.data)
-        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+        return Value._make(s, (self,), (s * (1.0 - s),), "sigmoid")
 
-    def abs(self):  # d/dx |x| = sign(x), and 0 at 0 (PyTorch's convention; at nan too)
+    def abs(self):
+        """|x|; d/dx = sign(x), and 0 at 0 (PyTorch's convention; at nan too)."""
         x = self.data
         sign = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-        return Value(math.fabs(x), (self,), (sign,), "abs")
+        return Value._make(math.fabs(x), (self,), (sign,), "abs")
 
-    def clamp(self, min=None, max=None):  # d/dx = 1 where min <= x <= max (bounds in), else 0
+    def clamp(self, min=None, max=None):
+        """x limited to [min, max]; d/dx = 1 where min <= x <= max (bounds in), else 0."""
         lo, hi = clamp_bounds(min, max)  # (common/checks.py: -inf and inf for None)
         x = self.data
         out = lo if x < lo else x
         out = hi if out > hi else out  # (min > max: max everywhere, as PyTorch)
-        return Value(out, (self,), (1.0 if lo <= x <= hi else 0.0,), "clamp")
+        return Value._make(out, (self,), (1.0 if lo <= x <= hi else 0.0,), "clamp")
 
-    def sqrt(self):  # d/dx sqrt x = 1 / (2 sqrt x): inf at 0
+    def sqrt(self):
+        """sqrt x (ValueError for x < 0); d/dx = 1 / (2 sqrt x): inf at 0."""
         x = self.data
         if x < 0.0:  # the contract's error, as log's (nan passes through)
             raise ValueError(f"sqrt of a negative number: sqrt({x!r}) is not real")
         out = math.sqrt(x)
-        return Value(out, (self,), (ieee.div(0.5, out),), "sqrt")
+        return Value._make(out, (self,), (ieee.div(0.5, out),), "sqrt")
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -154,9 +186,8 @@ class Value(ValueHabits):
 
     @staticmethod
     def sum_of(values):
-        """``v1 + v2 + ... + vn`` as one node (each d/dvi = 1), as a neuron uses it: the
-        same value and gradients as chained ``+`` (tests/test_scalar_engine.py), with one
-        node instead of n - 1."""
+        """v1 + v2 + ... + vn as one node, as a neuron uses it; d/dvi = 1."""
+        # (chained + gives the same value and gradients in n - 1 nodes: test_scalar_engine.py)
         values = tuple(v if isinstance(v, Value) else Value(v) for v in values)
         return sum_node(values, (1.0,) * len(values))
 
@@ -199,4 +230,4 @@ _get_data = operator.attrgetter("data")
 def sum_node(values, ones):
     """The n-ary sum node behind ``Value.sum_of``: ``values`` a tuple of Values, ``ones`` a
     tuple of as many 1.0 (shared by a neuron between the rows of a batch)."""
-    return Value(sum(map(_get_data, values)), values, ones, "sum")
+    return Value._make(sum(map(_get_data, values)), values, ones, "sum")

@@ -41,6 +41,7 @@ class ValueHabits(NodeState):
 
     @property
     def label(self):  # unset until written: no cost for the thousands of unlabelled nodes
+        """The node's name in drawings and the explorer ("" unless written)."""
         return getattr(self, "_label", "")
 
     @label.setter
@@ -48,15 +49,19 @@ class ValueHabits(NodeState):
         self._label = str(text)
 
     def __repr__(self):
+        """``Value(data=..., grad=...)``."""
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
     def item(self):
+        """The value, a Python float (PyTorch's ``item``)."""
         return self.data
 
     def __float__(self):
+        """The value, ``float(v)``."""
         return self.data
 
     def __format__(self, spec):
+        """The value formatted by ``spec`` (``f"{v:.3f}"``); with no spec, the ``repr``."""
         return format(self.data, spec) if spec else repr(self)
 
     def detach(self):

@@ -99,13 +99,17 @@ class Neuron(Module):
     """One unit: ``act(w . x + b)``. A 1-D input gives one ``Value``; a 2-D ``(N, nin)``
     input gives a list of N."""
 
-    def __init__(self, nin, act="linear", seed=None, *, _init=None):
+    def __init__(self, nin, act="linear", seed=None):
         self.act = act  # checked (the property below)
         self.nin = nin
-        weight, bias = _init if _init is not None else linear_init(nin, 1, make_rng(seed))
-        self.w = [Value(x) for x in weight[0].tolist()]
-        self.b = Value(float(bias[0]))
-        self._ones = (1.0,) * (nin + 1)
+        weight, bias = linear_init(nin, 1, make_rng(seed))
+        self._set_weights(weight[0], bias[0])
+
+    def _set_weights(self, weight, bias):
+        """New parameters holding ``weight`` (a row of ``nin`` numbers) and ``bias``."""
+        self.w = [Value(x) for x in weight.tolist()]
+        self.b = Value(float(bias))
+        self._ones = (1.0,) * (self.nin + 1)
 
     @property
     def act(self):
@@ -145,9 +149,7 @@ class Layer(Module):
         check_sizes(nin, nout)
         self.nin, self.nout = nin, nout
         weight, bias = linear_init(nin, nout, make_rng(seed))
-        self.neurons = [
-            Neuron(nin, act, _init=(weight[i : i + 1], bias[i : i + 1])) for i in range(nout)
-        ]
+        self.neurons = [_neuron(nin, act, weight[i], bias[i]) for i in range(nout)]
 
     @property
     def act(self):
@@ -178,6 +180,14 @@ class Layer(Module):
 
     def extra_repr(self):
         return f"{self.nin}, {self.nout}, act={self.act!r}"
+
+
+def _neuron(nin, act, weight, bias):
+    """A ``Neuron`` holding a layer's row of weights (``weight``, ``bias``), none drawn."""
+    neuron = object.__new__(Neuron)
+    neuron.act, neuron.nin = act, nin
+    neuron._set_weights(weight, bias)
+    return neuron
 
 
 class MLP(MLPBase, Module):

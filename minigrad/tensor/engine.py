@@ -25,7 +25,7 @@ import numpy as np
 
 from minigrad.common.checks import clamp_bounds
 from minigrad.common.fp_errors import quiet
-from minigrad.common.grad_mode import is_grad_enabled
+from minigrad.common.grad_mode import grad_enabled
 from minigrad.common.graph import backward_lock, next_id, topological_order
 from minigrad.tensor import ieee
 from minigrad.tensor.broadcast import fitted
@@ -56,10 +56,11 @@ def _negated(g):  # the rule of a parent whose derivative is -1
 
 
 class Tensor(TensorHabits):
-    """A node of the computation graph over an ``np.ndarray``.
+    """A node of the computation graph over an ``np.ndarray``, ``.data``.
 
     ``Tensor(data, requires_grad=False, dtype=None, label="")``: float64 unless ``dtype``
-    says otherwise (float32 is supported). ``.grad`` is an array of the node's shape.
+    says otherwise (float32 is supported). ``.grad`` is an array of the node's shape. In an
+    op's docstring, ``x`` is this tensor and ``y`` the other operand (broadcast).
     """
 
     __slots__ = ("data", "_grad", "requires_grad", "_prev", "_rules", "_op", "_acc", "_id",
@@ -88,7 +89,7 @@ class Tensor(TensorHabits):
         out._grad = None
         out._op = op
         out._id = next_id()
-        if is_grad_enabled():
+        if grad_enabled():
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad = True
@@ -104,13 +105,15 @@ class Tensor(TensorHabits):
     # tanh, relu, sigmoid, abs, clamp, sqrt. A plain number or array becomes a constant
     # Tensor (lift), a parent that needs no gradient.
 
-    def __add__(self, other):  # d/dx (x + y) = 1, d/dy (x + y) = 1
+    def __add__(self, other):
+        """x + y; d/dx = 1, d/dy = 1."""
         other = lift(other, self)
         with quiet():
             out = self.data + other.data
         return Tensor._make(out, (self, other), fitted((_same, _same), (self, other), out), "+")
 
-    def __sub__(self, other):  # d/dx (x - y) = 1, d/dy (x - y) = -1
+    def __sub__(self, other):
+        """x - y; d/dx = 1, d/dy = -1."""
         other = lift(other, self)
         with quiet():
             out = self.data - other.data
@@ -118,9 +121,11 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self, other), rules, "-")
 
     def __rsub__(self, other):
+        """y - x, y a number or array; d/dx = -1."""
         return lift(other, self) - self
 
-    def __mul__(self, other):  # d/dx (x y) = y, d/dy (x y) = x
+    def __mul__(self, other):
+        """x * y; d/dx = y, d/dy = x."""
         other = lift(other, self)
         x, y = self.data, other.data
         with quiet():
@@ -128,7 +133,8 @@ class Tensor(TensorHabits):
         rules = fitted((lambda g: g * y, lambda g: g * x), (self, other), out)
         return Tensor._make(out, (self, other), rules, "*")
 
-    def __truediv__(self, other):  # d/dx (x / y) = 1 / y, d/dy (x / y) = -x / y**2
+    def __truediv__(self, other):
+        """x / y; d/dx = 1 / y, d/dy = -x / y**2."""
         other = lift(other, self)
         x, y = self.data, other.data
         with quiet():
@@ -138,9 +144,11 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self, other), fitted(rules, (self, other), out), "/")
 
     def __rtruediv__(self, other):
+        """y / x, y a number or array; d/dx = -y / x**2."""
         return lift(other, self) / self
 
-    def __pow__(self, other):  # d/dx x**y = y x**(y-1), d/dy x**y = x**y ln x
+    def __pow__(self, other):
+        """x ** y; d/dx = y x**(y-1), d/dy = x**y ln x."""
         other = lift(other, self)
         x, y = self.data, other.data
         out = ieee.power(x, y)
@@ -156,17 +164,21 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self, other), rules, "**")
 
     def __rpow__(self, other):
+        """y ** x, y a number or array; d/dx = y**x ln y."""
         return lift(other, self) ** self
 
-    def __neg__(self):  # d/dx (-x) = -1
+    def __neg__(self):
+        """-x; d/dx = -1."""
         return Tensor._make(-self.data, (self,), (_negated,), "neg")
 
-    def exp(self):  # d/dx e**x = e**x
+    def exp(self):
+        """e**x; d/dx = e**x."""
         with quiet():
             out = np.exp(self.data)
         return Tensor._make(out, (self,), (lambda g: g * out,), "exp")
 
-    def log(self):  # d/dx ln x = 1 / x
+    def log(self):
+        """ln x (ValueError where x <= 0); d/dx = 1 / x."""
         x = self.data
         if np.any(x <= 0):  # the contract's error (nan passes through)
             raise ValueError(
@@ -174,24 +186,29 @@ class Tensor(TensorHabits):
             )
         return Tensor._make(np.log(x), (self,), (lambda g: (1.0 / x) * g,), "log")
 
-    def tanh(self):  # d/dx tanh x = 1 - tanh(x)**2
+    def tanh(self):
+        """tanh x; d/dx = 1 - tanh(x)**2."""
         t = np.tanh(self.data)
         return Tensor._make(t, (self,), (lambda g: g * (1.0 - t * t),), "tanh")
 
-    def relu(self):  # d/dx relu x = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)
+    def relu(self):
+        """max(x, 0); d/dx = 1 if x > 0 else 0 (and 1 at nan, as in PyTorch)."""
         out = np.maximum(0.0, self.data)  # in this order it keeps nan (and -0.0), as PyTorch
         return Tensor._make(out, (self,), (lambda g: g * (out != 0),), "relu")
 
-    def sigmoid(self):  # d/dx s(x) = s(x) (1 - s(x))
+    def sigmoid(self):
+        """s(x) = 1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
         s = ieee.sigmoid(self.data)
         return Tensor._make(s, (self,), (lambda g: g * s * (1.0 - s),), "sigmoid")
 
-    def abs(self):  # d/dx |x| = sign(x), and 0 at 0 (PyTorch's convention; at nan too)
+    def abs(self):
+        """|x|; d/dx = sign(x), and 0 at 0 (PyTorch's convention; at nan too)."""
         x = self.data
         sign = np.where(np.isnan(x), 0.0, np.sign(x))
         return Tensor._make(np.abs(x), (self,), (lambda g: g * sign,), "abs")
 
-    def clamp(self, min=None, max=None):  # d/dx = 1 where min <= x <= max (bounds in), else 0
+    def clamp(self, min=None, max=None):
+        """x limited to [min, max]; d/dx = 1 where min <= x <= max (bounds in), else 0."""
         lo, hi = clamp_bounds(min, max)  # (common/checks.py: -inf and inf for None)
         x = self.data
         out = np.where(x < lo, lo, x)
@@ -199,7 +216,8 @@ class Tensor(TensorHabits):
         inside = (x >= lo) & (x <= hi)
         return Tensor._make(out, (self,), (lambda g: g * inside,), "clamp")
 
-    def sqrt(self):  # d/dx sqrt x = 1 / (2 sqrt x): inf at 0
+    def sqrt(self):
+        """sqrt x (ValueError where x < 0); d/dx = 1 / (2 sqrt x): inf at 0."""
         x = self.data
         if np.any(x < 0):  # the contract's error, as log's (nan passes through)
             raise ValueError(f"sqrt of a negative number is not real (smallest input {x.min()!r})")
@@ -211,7 +229,8 @@ class Tensor(TensorHabits):
     __abs__ = abs
 
     # -- ops only arrays have ---------------------------------------------------------------
-    def __matmul__(self, other):  # the rules: x gets g @ y.T, y gets x.T @ g
+    def __matmul__(self, other):
+        """x @ y; d/dx: g -> g @ y.T, d/dy: g -> x.T @ g."""
         other = lift(other, self)
         x, y = self.data, other.data
         check_matmul(x, y)  # (convert.py)
@@ -237,9 +256,11 @@ class Tensor(TensorHabits):
         return Tensor._make(out, (self, other), fitted((d_x, d_y), (self, other), out), "@")
 
     def __rmatmul__(self, other):
+        """y @ x, y an array; d/dx: g -> y.T @ g."""
         return lift(other, self) @ self
 
-    def sum(self, axis=None, keepdims=False, *, dim=None):  # d(sum x)/dx_i = 1
+    def sum(self, axis=None, keepdims=False, *, dim=None):
+        """The sum over ``axis`` (or ``dim``; None: all); d/dx_i = 1."""
         axis = axes_of(axis, dim, self.data.shape)  # None, or a tuple counted from 0
         shape = self.data.shape
 
@@ -252,7 +273,8 @@ class Tensor(TensorHabits):
             out = self.data.sum(axis=axis, keepdims=keepdims)
         return Tensor._make(out, (self,), (d_x,), "sum")
 
-    def mean(self, axis=None, keepdims=False, *, dim=None):  # sum / n: two nodes
+    def mean(self, axis=None, keepdims=False, *, dim=None):
+        """The mean over ``axis`` (or ``dim``), sum / n: two nodes; d/dx_i = 1 / n."""
         axis = axes_of(axis, dim, self.data.shape)
         shape = self.data.shape
         n = self.data.size if axis is None else np.prod([shape[a] for a in axis])
@@ -260,7 +282,8 @@ class Tensor(TensorHabits):
             scale = 1.0 / np.float64(n)
         return self.sum(axis=axis, keepdims=keepdims) * scale
 
-    def max(self, axis=None, keepdims=False, *, dim=None):  # d/dx_i = 1 at the maximum, else 0
+    def max(self, axis=None, keepdims=False, *, dim=None):
+        """The maximum over ``axis`` (or ``dim``); d/dx_i = 1 at the maximum, else 0."""
         axis = axes_of(axis, dim, self.data.shape)
         x = self.data
         m = x.max(axis=axis, keepdims=True)
@@ -276,14 +299,16 @@ class Tensor(TensorHabits):
         out = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis=axis))
         return Tensor._make(out, (self,), (d_x,), "max")
 
-    def reshape(self, *shape):  # the gradient is reshaped back
+    def reshape(self, *shape):
+        """x with a new shape, its elements in order; d/dx: the gradient reshaped back."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         old = self.data.shape
         out = self.data.reshape(shape)
         return Tensor._make(out, (self,), (lambda g: g.reshape(old).copy(),), "reshape")
 
-    def transpose(self, *axes):  # the gradient is transposed back
+    def transpose(self, *axes):
+        """x with its axes permuted (none given: reversed); d/dx: the gradient transposed back."""
         axes = permutation(axes, self.data.shape)  # None (reversed), or counted from 0
         inverse = None if axes is None else tuple(np.argsort(axes))
         out = np.transpose(self.data, axes)
@@ -291,9 +316,11 @@ class Tensor(TensorHabits):
 
     @property
     def T(self):
+        """x with its axes reversed, ``transpose()``; d/dx: the gradient transposed back."""
         return self.transpose()
 
-    def __getitem__(self, index):  # the gradient goes back to the picked elements
+    def __getitem__(self, index):
+        """x[index], indexed as NumPy does; d/dx: the gradient goes back to the picked elements."""
         index = owned_index(index, self.data.shape)  # the rule's own copy, read as PyTorch
         shape, dtype = self.data.shape, self.data.dtype
 
@@ -304,7 +331,8 @@ class Tensor(TensorHabits):
 
         return Tensor._make(self.data[index], (self,), (d_x,), "getitem")
 
-    def astype(self, dtype):  # d/dx = 1: the gradient cast back to x's dtype
+    def astype(self, dtype):
+        """x as ``dtype``; d/dx = 1, the gradient cast back (an int or bool result has none)."""
         dtype = cast_dtype(dtype)  # float64, float32, or an int or bool dtype (convert.py)
         x = self.data
         with quiet():  # (1e300 as float32: inf)
@@ -312,7 +340,8 @@ class Tensor(TensorHabits):
         parents = (self,) if dtype.kind == "f" else ()  # ints and bools have no gradient
         return Tensor._make(out, parents, (lambda g: g.astype(x.dtype),), "astype")
 
-    def softmax(self, dim=None, *, axis=None):  # d/dx: g -> s (g - sum(g s)), s = softmax(x)
+    def softmax(self, dim=None, *, axis=None):
+        """s = softmax along ``dim`` (or ``axis``); d/dx: g -> s (g - sum(g s))."""
         axis = softmax_axis(axis, dim, self.data.shape, "softmax")  # (convert.py)
         x = self.data
         with quiet():  # shifted by the maximum: no exp overflows (inf or nan gives nan)
@@ -324,7 +353,8 @@ class Tensor(TensorHabits):
 
         return Tensor._make(s, (self,), (d_x,), "softmax")
 
-    def log_softmax(self, dim=None, *, axis=None):  # d/dx: g -> g - softmax(x) sum(g)
+    def log_softmax(self, dim=None, *, axis=None):
+        """log(softmax) along ``dim`` (or ``axis``); d/dx: g -> g - softmax(x) sum(g)."""
         axis = softmax_axis(axis, dim, self.data.shape, "log_softmax")
         x = self.data
         with quiet():  # shifted as in softmax: the same stable form cross_entropy_loss uses

@@ -30,6 +30,7 @@ class TensorHabits(NodeState):
 
     @property
     def label(self):  # unset until written, as in the scalar engine
+        """The node's name in drawings and the explorer ("" unless written)."""
         return getattr(self, "_label", "")
 
     @label.setter
@@ -75,25 +76,31 @@ class TensorHabits(NodeState):
     # -- PyTorch's habits -----------------------------------------------------------------
     @property
     def shape(self):
+        """The shape of ``data``, a tuple."""
         return self.data.shape
 
     @property
     def ndim(self):
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def dtype(self):
+        """The NumPy dtype of ``data`` (float64 unless made otherwise)."""
         return self.data.dtype
 
     def __len__(self):
+        """The length of the first axis."""
         return len(self.data)
 
-    def __iter__(self):  # the rows, as nodes of the graph (t[0], t[1], ...), as in PyTorch
+    def __iter__(self):
+        """The rows, as nodes of the graph (``t[0], t[1], ...``), as in PyTorch."""
         if self.data.ndim == 0:  # (else Python's old protocol would stop at once: sum() 0)
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
-    def __bool__(self):  # a one-element tensor's value, as in PyTorch and NumPy
+    def __bool__(self):
+        """The truth of a one-element tensor's value, as in PyTorch and NumPy."""
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous "
@@ -102,6 +109,7 @@ class TensorHabits(NodeState):
         return bool(self.data.item())
 
     def item(self):
+        """The value of a one-element tensor, a Python number."""
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.data.shape}"
@@ -109,15 +117,19 @@ class TensorHabits(NodeState):
         return self.data.item()
 
     def numpy(self):
+        """The data, an ``np.ndarray`` (itself, not a copy, as PyTorch's shares memory)."""
         return self.data
 
     def tolist(self):
+        """The data as nested Python lists of numbers."""
         return self.data.tolist()
 
     def __float__(self):
+        """The value of a one-element tensor, ``float(t)``."""
         return float(self.item())
 
     def __format__(self, spec):
+        """A one-element tensor's value formatted by ``spec``; with no spec, the ``repr``."""
         return format(self.item(), spec) if spec else repr(self)
 
     def numel(self):
@@ -160,21 +172,27 @@ class TensorHabits(NodeState):
         return type(self)._make(compare(self.data, other), (), (), op)
 
     def __eq__(self, other):
+        """x == y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.equal, "==")
 
     def __ne__(self, other):
+        """x != y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.not_equal, "!=")
 
     def __lt__(self, other):
+        """x < y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.less, "<")
 
     def __le__(self, other):
+        """x <= y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.less_equal, "<=")
 
     def __gt__(self, other):
+        """x > y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.greater, ">")
 
     def __ge__(self, other):
+        """x >= y elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.greater_equal, ">=")
 
     def detach(self):
@@ -183,6 +201,7 @@ class TensorHabits(NodeState):
         return type(self)(self.data, dtype=self.data.dtype)
 
     def __repr__(self):
+        """``Tensor([...])``, with ``requires_grad=True`` when it does."""
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({np.array2string(self.data, precision=4, threshold=20)}{grad})"
 
