@@ -235,7 +235,7 @@ def test_draw_says_what_to_install(tmp_path, monkeypatch):
     else:
         graphviz_installed = True
     monkeypatch.setitem(sys.modules, "graphviz", None)  # as if not installed
-    with pytest.raises(ImportError, match=r'pip install "minigrad\[viz\]"'):
+    with pytest.raises(ImportError, match=r'pip install "minigrad-twins\[viz\]"'):
         minigrad.draw(out, tmp_path / "g.pdf")
     minigrad.draw(out, tmp_path / "g.dot")  # .dot, .svg and .html still work
     minigrad.draw(out, tmp_path / "g.svg")
@@ -277,6 +277,6 @@ def test_plot_history_rejects_bad_histories(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
-    with pytest.raises(ImportError, match=r'pip install "minigrad\[viz\]"'):
+    with pytest.raises(ImportError, match=r'pip install "minigrad-twins\[viz\]"'):
         minigrad.plot_history({"loss": [1.0]}, tmp_path / "a.png")
     assert not (tmp_path / "a.png").exists()

@@ -305,6 +305,8 @@ def test_the_notebook_frame_runs_in_a_browser(browser, tmp_path):
     try:
         frame = page.page.frame_locator("iframe")
         assert frame.locator("[data-node]").count() == 10
+        # a frame without a size yet starts its explorer once it has one (explorer.js)
+        frame.locator("html[data-mg-started]").wait_for(state="attached")
         frame.get_by_role("button", name="Step", exact=True).click()
         frame.get_by_role("button", name="Step", exact=True).click()
         assert frame.locator("[data-grad]").count() == 2

@@ -399,6 +399,7 @@ function start() {
   shareHeights();
   document.querySelectorAll(".mg-explorer").forEach((s) => explorers.push(Explorer(s)));
   active = explorers[0] || null;
+  document.documentElement.setAttribute("data-mg-started", "");  // (tests wait for it)
 }
 // A notebook's frame may run this before it has a size: fit the graphs once it has one.
 if (window.innerWidth > 0 && window.innerHeight > 0) start();
