@@ -11,12 +11,24 @@ matplotlib).
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 from minigrad import registry
 from minigrad.common.grad_mode import is_grad_enabled, no_grad
 from minigrad.registry import backend
+
+if TYPE_CHECKING:  # the lazy names below, as type checkers and editors see them
+    from minigrad import scalar, tensor  # noqa: F401
+    from minigrad.experiments import why  # noqa: F401
+    from minigrad.tools.data import load_digits  # noqa: F401
+    from minigrad.tools.drawing import draw, to_dot  # noqa: F401
+    from minigrad.tools.explorer import explore  # noqa: F401
+    from minigrad.tools.gradcheck import GradcheckError, gradcheck  # noqa: F401
+    from minigrad.tools.io import load, load_state_dict, save  # noqa: F401
+    from minigrad.tools.plotting import plot_history  # noqa: F401
+    from minigrad.tools.training import evaluate, fit  # noqa: F401
 
 # name -> module that defines it; imported on first use (PEP 562).
 _LAZY = {

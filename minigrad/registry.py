@@ -15,7 +15,6 @@ engine under another name and runs every tool on it.
 """
 
 import importlib
-from collections.abc import Callable
 from typing import Any, Protocol
 
 # name -> the module that is the engine; BACKENDS lists the names in this order.
@@ -54,8 +53,8 @@ class Node(Protocol):
     _prev: tuple  # parent nodes
     _op: str  # the op that made it ("" for a leaf)
     _id: int  # creation stamp, renewed when an optimizer or a load writes a parameter
-    _local: tuple  # or _rules: the node's chain rule (see above)
-    _rules: tuple
+    # and the node's chain rule (see above): _local (a tuple of numbers) or _rules (of
+    # callables), one or the other, so not a member a type checker asks of every node
 
     def backward(self, grad=None) -> None: ...
     def item(self) -> float: ...  # the value of a one-number node
@@ -64,8 +63,10 @@ class Node(Protocol):
     # What an optimizer needs (minigrad/common/optim.py), on the node class:
     # _array_views(params): objects whose .data (an array, writable in place or by
     # assignment) and .grad are the parameters' values; _zero_grads(params).
-    _array_views: Callable
-    _zero_grads: Callable
+    @staticmethod
+    def _array_views(params) -> list: ...
+    @staticmethod
+    def _zero_grads(params) -> None: ...
 
 
 class Engine(Protocol):
@@ -108,14 +109,14 @@ class Engine(Protocol):
     def training_memory(self, sizes, batch_size, optimizer="sgd", eval_size=0) -> int: ...
 
 
-def backend(name):
+def backend(name: str) -> Engine:
     """Return the engine module called ``name`` (one of ``minigrad.BACKENDS``)."""
     if name not in _ENGINES:
         raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(BACKENDS)}")
     return importlib.import_module(_ENGINES[name])
 
 
-def backend_of(obj):
+def backend_of(obj: object) -> Engine:
     """Return the engine module a model, a module or a node belongs to."""
     name = getattr(obj, "engine", None)
     if name not in _ENGINES:

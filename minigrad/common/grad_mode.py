@@ -23,7 +23,7 @@ _enabled = contextvars.ContextVar("minigrad_grad_enabled", default=True)
 _saved = contextvars.ContextVar("minigrad_grad_saved", default=())
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True when operations in this thread (and asyncio task) build a graph (PyTorch's name)."""
     return _enabled.get()
 

@@ -16,7 +16,11 @@ scalar engine's ``Neuron`` and ``Layer``, whose weight rows are lists of ``Value
 ``layers.0.weight``.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from minigrad.common.checks import check_activation, layer_widths
 from minigrad.common.graph import renew_stamps
@@ -168,7 +172,7 @@ class ModuleBase:
             f"{type(self).__name__} has no forward(): define forward(self, x) in the class"
         )
 
-    def parameters(self):
+    def parameters(self) -> list:
         """All trainable nodes, in registration order, each module's own parameters before
         its children's (an ``MLP``: layer by layer, weight (row by row) then bias). A
         parameter or module held twice (tied weights) is listed once, as in PyTorch."""
@@ -177,7 +181,7 @@ class ModuleBase:
             nodes.extend(owner._param_nodes(p))
         return nodes
 
-    def named_parameters(self):
+    def named_parameters(self) -> list[tuple[str, Any]]:
         """``[(name, node), ...]`` in the order of ``parameters()``: the ``state_dict`` key
         of a tensor, or the key and index of one number (``layers.0.weight[2, 5]``) in an
         engine with one node per number."""
@@ -192,7 +196,7 @@ class ModuleBase:
                 out.extend((name, node) for node in nodes)
         return out
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Clear the gradient of every parameter: none until the next backward reaches it."""
         params = self.parameters()
         if params:  # one engine's nodes: its class zeroes them, as an optimizer's zero_grad
@@ -212,15 +216,15 @@ class ModuleBase:
         """``train(False)``: set ``training = False`` recursively; return the module."""
         return self.train(False)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """``{name: float64 ndarray copy}`` in PyTorch's Linear layout."""
         return {name: owner._param_data(p) for name, p, owner in self._named_params()}
 
-    def grad_dict(self):
+    def grad_dict(self) -> dict[str, np.ndarray]:
         """The gradients, under the same keys and shapes as ``state_dict()``."""
         return {name: owner._param_grad(p) for name, p, owner in self._named_params()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, ArrayLike]) -> None:
         """Load weights from a ``state_dict`` of either engine.
 
         Every key, shape and dtype is checked before any weight is written, so a load that

@@ -127,12 +127,12 @@ class Optimizer:
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._SETTINGS)
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Clear every parameter's gradient: none until the next backward reaches it."""
         for cls, params in self._groups:
             cls._zero_grads(params)
 
-    def step(self):
+    def step(self) -> None:
         """One update of every parameter that has a gradient by the optimizer's rule
         (``_step``); one without a gradient does not move (see the module's docstring)."""
         with quiet():  # inf or nan in the update: no NumPy warning

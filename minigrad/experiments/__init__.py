@@ -46,7 +46,7 @@ def listing():
     return [(n, m.CLAIM, m.SECONDS) for n, m in ((n, experiment(n)) for n in EXPERIMENTS)]
 
 
-def why(name=None, seed=0):
+def why(name: str | None = None, seed: int = 0) -> list[tuple[str, str, float]] | Result:
     """Without ``name``: the list of experiments (name, claim, typical seconds). With it:
     run that experiment with ``seed`` and return its ``Result``."""
     if name is None:

@@ -9,6 +9,8 @@ read (the engine contract, ``minigrad/registry.py``): ``FLOAT_DTYPES``, ``MAX_PA
 ``NODE_PER_NUMBER``, ``write_data`` and ``training_memory``.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from minigrad.common.grad_mode import no_grad
@@ -37,7 +39,9 @@ _BYTES_PER_PARAM = 200
 _BYTES_PER_PARAM_SAMPLE = 350
 
 
-def training_memory(sizes, batch_size, optimizer="sgd", eval_size=0):
+def training_memory(
+    sizes: Sequence[int], batch_size: int, optimizer: str = "sgd", eval_size: int = 0
+) -> int:
     """An estimate, in bytes, of the memory training ``MLP(sizes[0], sizes[1:])`` takes in
     this engine with mini-batches of ``batch_size`` samples (either optimizer: a Value's
     optimizer state is small beside its graph), evaluating ``eval_size`` samples at a time
@@ -46,17 +50,17 @@ def training_memory(sizes, batch_size, optimizer="sgd", eval_size=0):
     return n_params * (_BYTES_PER_PARAM + _BYTES_PER_PARAM_SAMPLE * batch_size)
 
 
-def leaf(data, label=""):
+def leaf(data, label: str = "") -> Value:
     """A leaf node that receives a gradient (in this engine, any ``Value``)."""
     return Value(data, label=label)
 
 
-def to_numpy(x):
+def to_numpy(x) -> np.ndarray:
     """Values (a Value, or nested lists of them) as a float64 array of their ``.data``."""
     return np.array(_data(x), dtype=np.float64)
 
 
-def write_data(node, values):
+def write_data(node: Value, values: np.ndarray) -> None:
     """Set ``node``'s value from ``values`` (a one-number float64 array, as ``to_numpy``
     reads it): how ``minigrad.gradcheck`` nudges an input."""
     node.data = float(values)

@@ -40,7 +40,7 @@ class ValueHabits(NodeState):
         self._grad = NO_GRADIENT if value is None else as_float(value)
 
     @property
-    def label(self):  # unset until written: no cost for the thousands of unlabelled nodes
+    def label(self) -> str:  # unset until written: no cost for the thousands of unlabelled nodes
         """The node's name in drawings and the explorer ("" unless written)."""
         return getattr(self, "_label", "")
 
@@ -52,7 +52,7 @@ class ValueHabits(NodeState):
         """``Value(data=..., grad=...)``."""
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
-    def item(self):
+    def item(self) -> float:
         """The value, a Python float (PyTorch's ``item``)."""
         return self.data
 

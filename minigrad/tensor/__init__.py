@@ -8,6 +8,8 @@ read (the engine contract, ``minigrad/registry.py``): ``FLOAT_DTYPES``, ``MAX_PA
 ``NODE_PER_NUMBER``, ``write_data`` and ``training_memory``.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from minigrad.common.grad_mode import no_grad
@@ -34,7 +36,9 @@ NODE_PER_NUMBER = Module._node_per_number
 _ACTIVATION_COPIES = 4  # arrays of (samples, units) a step keeps per layer, at most
 
 
-def training_memory(sizes, batch_size, optimizer="sgd", eval_size=0):
+def training_memory(
+    sizes: Sequence[int], batch_size: int, optimizer: str = "sgd", eval_size: int = 0
+) -> int:
     """An estimate, in bytes, of the memory training ``MLP(sizes[0], sizes[1:])`` takes in
     this engine with mini-batches of ``batch_size`` samples and evaluations of
     ``eval_size`` samples at a time: a weight, a gradient and the optimizer's buffers per
@@ -45,19 +49,19 @@ def training_memory(sizes, batch_size, optimizer="sgd", eval_size=0):
     return 8 * (n_params * buffers + _ACTIVATION_COPIES * rows * sum(sizes))
 
 
-def leaf(data, label=""):
+def leaf(data, label: str = "") -> Tensor:
     """A leaf node that receives a gradient: a float64 ``Tensor`` with requires_grad."""
     return Tensor(data, requires_grad=True, label=label)
 
 
-def to_numpy(x):
+def to_numpy(x) -> np.ndarray:
     """A Tensor (or array-like) as a float64 array of its data."""
     if isinstance(x, Tensor):
         x = x.data
     return np.asarray(x, dtype=np.float64)
 
 
-def write_data(node, values):
+def write_data(node: Tensor, values: np.ndarray) -> None:
     """Set ``node``'s values from ``values`` (a float64 array of its shape, as ``to_numpy``
     reads it), in place and in the node's own dtype: how ``minigrad.gradcheck`` nudges an
     input. (In place: the rules of a graph built on ``node`` read its array.)"""

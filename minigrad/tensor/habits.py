@@ -29,7 +29,7 @@ class TensorHabits(NodeState):
     __slots__ = ()
 
     @property
-    def label(self):  # unset until written, as in the scalar engine
+    def label(self) -> str:  # unset until written, as in the scalar engine
         """The node's name in drawings and the explorer ("" unless written)."""
         return getattr(self, "_label", "")
 
@@ -75,17 +75,17 @@ class TensorHabits(NodeState):
 
     # -- PyTorch's habits -----------------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """The shape of ``data``, a tuple."""
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """The number of axes."""
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """The NumPy dtype of ``data`` (float64 unless made otherwise)."""
         return self.data.dtype
 
@@ -108,7 +108,7 @@ class TensorHabits(NodeState):
             )
         return bool(self.data.item())
 
-    def item(self):
+    def item(self) -> float:
         """The value of a one-element tensor, a Python number."""
         if self.data.size != 1:
             raise ValueError(
@@ -116,7 +116,7 @@ class TensorHabits(NodeState):
             )
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The data, an ``np.ndarray`` (itself, not a copy, as PyTorch's shares memory)."""
         return self.data
 
@@ -132,7 +132,7 @@ class TensorHabits(NodeState):
         """A one-element tensor's value formatted by ``spec``; with no spec, the ``repr``."""
         return format(self.item(), spec) if spec else repr(self)
 
-    def numel(self):
+    def numel(self) -> int:
         """The number of elements (PyTorch's ``numel``, NumPy's ``size``)."""
         return self.data.size
 

@@ -31,6 +31,8 @@ import shutil
 import numpy as np
 
 from minigrad.common.graph import reachable
+from minigrad.common.module import ModuleBase
+from minigrad.registry import Node
 from minigrad.tools import explorer
 from minigrad.tools.picture import (
     constant_role,
@@ -92,7 +94,7 @@ def _quote(text):
 # -- the public surface ---------------------------------------------------------------------------
 
 
-def to_dot(node, rankdir="LR", model=None):
+def to_dot(node: Node | list[Node], rankdir: str = "LR", model: ModuleBase | None = None) -> str:
     """Graphviz DOT source for the graph behind ``node`` (a ``Value``, a ``Tensor``, or a
     list of them), as a string. ``rankdir`` is ``"LR"`` (left to right) or ``"TB"``.
     ``model``: the module the graph was built with, whose parameters are then shown by their
@@ -146,7 +148,12 @@ def _format_of(path):
     return suffix
 
 
-def draw(node, path, rankdir="LR", model=None):
+def draw(
+    node: Node | list[Node],
+    path: str | os.PathLike,
+    rankdir: str = "LR",
+    model: ModuleBase | None = None,
+) -> str | os.PathLike:
     """Draw the graph behind ``node`` to ``path``; the suffix picks the format.
 
     ``.html`` writes the interactive explorer (``minigrad.explore``: one node, not a list),

@@ -33,6 +33,8 @@ import numpy as np
 
 from minigrad.common.fp_errors import quiet
 from minigrad.common.graph import reachable, topological_order
+from minigrad.common.module import ModuleBase
+from minigrad.registry import Node
 from minigrad.tools import graph_view
 from minigrad.tools.graph_view import FAN_IN, GROUP_ABOVE, group_nodes, layout, render_svg
 from minigrad.tools.picture import grad_of, holds_array, is_node, nodes_behind
@@ -370,7 +372,12 @@ def explore_side_by_side(graphs, path, title):
     return path
 
 
-def explore(node, path=None, group=None, model=None):
+def explore(
+    node: Node,
+    path: str | os.PathLike | None = None,
+    group: bool | None = None,
+    model: ModuleBase | None = None,
+) -> str | os.PathLike | Explorer:
     """An interactive page that steps through the backward pass behind ``node`` (a
     ``Value`` or a ``Tensor``, typically a loss after ``backward()``).
 

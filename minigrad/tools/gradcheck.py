@@ -6,10 +6,13 @@ values are read with its engine's ``to_numpy`` and written with its ``write_data
 engine contract, ``minigrad/registry.py``). Use float64 inputs.
 """
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
+from numpy.typing import NDArray
 
 from minigrad.common.grad_mode import no_grad
-from minigrad.registry import backend_of
+from minigrad.registry import Node, backend_of
 
 
 class GradcheckError(AssertionError):
@@ -20,7 +23,9 @@ def _as_array(x):
     return np.array(x, dtype=np.float64)
 
 
-def numerical_grads(func, inputs, eps=1e-6):
+def numerical_grads(
+    func: Callable[..., Node], inputs: Iterable[Node], eps: float = 1e-6
+) -> list[NDArray[np.float64]]:
     """Central finite differences of ``func(*inputs).item()`` for each input, as arrays;
     every input holds its own values again afterwards."""
     grads = []
@@ -43,7 +48,13 @@ def numerical_grads(func, inputs, eps=1e-6):
     return grads
 
 
-def gradcheck(func, inputs, eps=1e-6, rtol=1e-5, atol=1e-7):
+def gradcheck(
+    func: Callable[..., Node],
+    inputs: Iterable[Node],
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+) -> bool:
     """Check ``func``'s gradients with respect to ``inputs`` against finite differences.
 
     ``func(*inputs)`` must return a node with one element (a ``Value`` or a one-element

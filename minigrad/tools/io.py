@@ -48,6 +48,7 @@ import zlib
 from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from minigrad import registry
 from minigrad.common.checks import ACTIVATIONS, is_int, is_positive_int
@@ -59,6 +60,7 @@ META_KEY = "__minigrad__"
 CLASSES = ("MLP", "Layer", "Neuron")  # what load rebuilds
 CUSTOM = "Module"  # the class of a file holding a user's module: weights only
 MAX_DIMS = 32  # dimensions of one array a model file may declare (NumPy allows 64)
+PathLike = str | os.PathLike  # a path, as open() takes it (bytes work too)
 
 
 class EngineBudgets(Mapping):
@@ -400,7 +402,7 @@ def _n_parameters(arch):
 # -- save ------------------------------------------------------------------------------------
 
 
-def save(model, path):
+def save(model: ModuleBase, path: PathLike) -> PathLike:
     """Write ``model`` (any module of any engine) to ``path``: an MLP, Layer or Neuron as
     what ``load`` rebuilds; a module of the user's own class as its weights and their
     names and shapes, which ``load_state_dict`` reads back (``load`` refuses it).
@@ -638,7 +640,7 @@ def _read_file(f, name, engine, rebuild=True):
         ) from None
 
 
-def load(path, backend="tensor"):
+def load(path: PathLike, backend: str = "tensor") -> ModuleBase:
     """Read a model file written by ``save`` (from any engine) into engine ``backend``.
 
     Returns a new ``MLP``, ``Layer`` or ``Neuron`` of that engine with the saved weights;
@@ -667,7 +669,7 @@ def load(path, backend="tensor"):
     return model
 
 
-def load_state_dict(path):
+def load_state_dict(path: PathLike) -> dict[str, NDArray[np.float64]]:
     """The weights in a model file written by ``save`` (of any module, from any engine), as
     a ``state_dict``: ``{name: float64 array}`` in the file's order, for
     ``model.load_state_dict(...)`` of a model built in code (PyTorch's

@@ -21,7 +21,12 @@ def _series(history, key):
         raise ValueError(f"plot_history: history[{key!r}] must be a list of numbers") from None
 
 
-def plot_history(history, path, title=None, val_label="validation"):
+def plot_history(
+    history: dict[str, list[float]],
+    path: str | os.PathLike,
+    title: str | None = None,
+    val_label: str = "validation",
+) -> str | os.PathLike:
     """Plot the training loss and the accuracy per epoch from ``history`` to a PNG at ``path``.
 
     ``history`` is the dict ``minigrad.fit`` returns: ``"loss"`` and ``"accuracy"`` lists,

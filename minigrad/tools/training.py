@@ -11,12 +11,16 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from tqdm.std import tqdm
 
 from minigrad.common.checks import is_int, is_positive_int
 from minigrad.common.grad_mode import no_grad
+from minigrad.common.module import ModuleBase
+from minigrad.common.optim import Optimizer
 from minigrad.registry import backend_of
 
 LOSSES = ("cross_entropy", "mse")
@@ -201,19 +205,19 @@ def _one_hot(labels, n_classes):
 
 
 def fit(
-    model,
-    optimizer,
-    X,
-    y,
-    epochs=1,
-    batch_size=1,
-    loss="cross_entropy",
-    shuffle=True,
-    seed=0,
-    progress=True,
-    validation_data=None,
-    callback=None,
-):
+    model: ModuleBase,
+    optimizer: Optimizer,
+    X: ArrayLike,
+    y: ArrayLike,
+    epochs: int = 1,
+    batch_size: int = 1,
+    loss: str = "cross_entropy",
+    shuffle: bool = True,
+    seed: int | None = 0,
+    progress: bool = True,
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+    callback: Callable[[int, dict], object] | None = None,
+) -> dict[str, list[float]]:
     """Train ``model`` (either engine) with ``optimizer`` on ``X`` (N, features), ``y``.
 
     ``loss`` is ``"cross_entropy"`` (``y`` holds class indices) or ``"mse"`` (``y`` holds
@@ -335,7 +339,7 @@ def _n_outputs(B, model, X, where=""):
     return sample[0]
 
 
-def predict(model, X):
+def predict(model: ModuleBase, X: ArrayLike) -> NDArray[np.intp]:
     """Class predictions (argmax of the outputs) for ``X``, without building a graph."""
     B = backend_of(model)
     X = _real_inputs(X, "predict: ")
@@ -344,7 +348,7 @@ def predict(model, X):
     return out.argmax(axis=-1)
 
 
-def evaluate(model, X, y):
+def evaluate(model: ModuleBase, X: ArrayLike, y: ArrayLike) -> float:
     """Accuracy of ``model`` on ``X``, ``y`` in ``[0, 1]``, without building a graph.
 
     ``X`` and ``y`` are checked as ``fit`` checks its data: ``X`` 2-D real numbers, ``y``
