@@ -402,13 +402,18 @@ function start() {
   document.documentElement.setAttribute("data-mg-started", "");  // (tests wait for it)
 }
 // A notebook's frame may run this before it has a size: fit the graphs once it has one.
-if (window.innerWidth > 0 && window.innerHeight > 0) start();
-else {
-  window.addEventListener("resize", function sized() {
-    if (!(window.innerWidth > 0 && window.innerHeight > 0)) return;
-    window.removeEventListener("resize", sized);
-    start();
-  });
+// Its first size does not always come with a resize event, so it is also polled.
+let started = false;
+function startWhenSized() {
+  if (started || !(window.innerWidth > 0 && window.innerHeight > 0)) return started;
+  started = true;
+  window.removeEventListener("resize", startWhenSized);
+  start();
+  return true;
+}
+if (!startWhenSized()) {
+  window.addEventListener("resize", startWhenSized);
+  const poll = setInterval(() => { if (startWhenSized()) clearInterval(poll); }, 50);
 }
 document.addEventListener("keydown", (e) => {
   if (!active || e.target.closest && e.target.closest("input,textarea")) return;
