@@ -57,9 +57,11 @@ def node_targets(values):
     indices: an ``intp`` array (an int for one number), if each is a whole number. A node
     holds floats, so ``2.0`` counts here, where a plain float target does not."""
     array = np.asarray(values)
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
-        bad = array[~(np.isfinite(array) & (array == np.round(array)))].ravel()[0]
-        raise ValueError(f"cross_entropy_loss: targets must be whole numbers, got {bad!r}")
+    if array.dtype.kind == "f":
+        fractional = ~(np.isfinite(array) & (array == np.round(array)))
+        if fractional.any():
+            bad = array[fractional].ravel()[0]
+            raise ValueError(f"cross_entropy_loss: targets must be whole numbers, got {bad!r}")
     if array.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy_loss: targets must be whole numbers, got {array.dtype}")
     whole = array.astype(np.intp)

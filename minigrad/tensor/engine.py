@@ -343,10 +343,9 @@ class Tensor(TensorHabits):
     def softmax(self, dim=None, *, axis=None):
         """s = softmax along ``dim`` (or ``axis``); d/dx: g -> s (g - sum(g s))."""
         axis = softmax_axis(axis, dim, self.data.shape, "softmax")  # (convert.py)
-        x = self.data
-        with quiet():  # shifted by the maximum: no exp overflows (inf or nan gives nan)
-            e = np.exp(x - x.max(axis=axis, keepdims=True))
-            s = e / e.sum(axis=axis, keepdims=True)
+        with quiet():
+            _, e, total = shifted_exp(self.data, axis)
+            s = e / total
 
         def d_x(g):
             return s * (g - (g * s).sum(axis=axis, keepdims=True))
@@ -356,11 +355,8 @@ class Tensor(TensorHabits):
     def log_softmax(self, dim=None, *, axis=None):
         """log(softmax) along ``dim`` (or ``axis``); d/dx: g -> g - softmax(x) sum(g)."""
         axis = softmax_axis(axis, dim, self.data.shape, "log_softmax")
-        x = self.data
-        with quiet():  # shifted as in softmax: the same stable form cross_entropy_loss uses
-            shifted = x - x.max(axis=axis, keepdims=True)
-            e = np.exp(shifted)
-            total = e.sum(axis=axis, keepdims=True)
+        with quiet():
+            shifted, e, total = shifted_exp(self.data, axis)
             out = shifted - np.log(total)
 
         def d_x(g):
@@ -402,6 +398,15 @@ class Tensor(TensorHabits):
         for parent, rule in zip(self._prev, self._rules):
             if parent.requires_grad:
                 parent.grad = parent.grad + rule(self.grad)
+
+
+def shifted_exp(x, axis):
+    """The stable parts of softmax, log_softmax and cross-entropy along ``axis``:
+    ``x - max(x)``, its exp and the exp's sum (axis kept). Shifted by the maximum, no exp
+    overflows (an inf or nan input gives nan: call it inside ``with quiet():``)."""
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def linear(x, weight, bias):

@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad.common.checks import check_same_shape, class_targets, node_targets
 from minigrad.common.fp_errors import quiet
-from minigrad.tensor.engine import Tensor
+from minigrad.tensor.engine import Tensor, shifted_exp
 
 
 def _as_tensor(x, like=None):
@@ -43,9 +43,7 @@ def cross_entropy_loss(logits, targets):
     # tests/test_trust_ops.py refills the targets before backward)
     at = np.arange(0, n * c, c) + t
     with quiet():  # inf logits, or a spread beyond 1e308: PyTorch's result, quietly
-        shifted = z2 - np.maximum.reduce(z2, axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=1, keepdims=True)
+        shifted, exp, total = shifted_exp(z2, 1)  # (engine.py: as softmax, log_softmax)
         loss = np.add.reduce(np.log(total[:, 0]) - shifted.take(at)) / n
 
     def d_logits(g):  # d/dz = (softmax(z) - onehot(t)) / N
