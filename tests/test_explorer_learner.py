@@ -6,6 +6,7 @@ matrix with its fused formula, and the page says when backward() has not been ca
 The browser tests drive headless Chromium as tests/test_explorer.py does (skipped, saying
 how to install one, without Playwright and a ``chromium``)."""
 
+import itertools
 import re
 
 import numpy as np
@@ -323,13 +324,7 @@ def test_a_graph_too_big_to_read_whole_opens_on_its_root(browser, tmp_path):  # 
 
 def runs(keys):
     """Lengths of the runs of equal consecutive values in ``keys``."""
-    out = []
-    for k, key in enumerate(keys):
-        if k and key == keys[k - 1]:
-            out[-1] += 1
-        else:
-            out.append(1)
-    return out
+    return [len(list(run)) for _, run in itertools.groupby(keys)]
 
 
 @needs_browser
