@@ -211,9 +211,10 @@ class Tensor(TensorHabits):
         """x limited to [min, max]; d/dx = 1 where min <= x <= max (bounds in), else 0."""
         lo, hi = clamp_bounds(min, max)  # (common/checks.py: -inf and inf for None)
         x = self.data
-        out = np.where(x < lo, lo, x)
-        out = np.where(out > hi, hi, out)  # (min > max: max everywhere, as PyTorch)
-        inside = (x >= lo) & (x <= hi)
+        with quiet():  # (a float32 tensor and a bound beyond float32: the bound is inf)
+            out = np.where(x < lo, lo, x)
+            out = np.where(out > hi, hi, out)  # (min > max: max everywhere, as PyTorch)
+            inside = (x >= lo) & (x <= hi)
         return Tensor._make(out, (self,), (lambda g: g * inside,), "clamp")
 
     def sqrt(self):

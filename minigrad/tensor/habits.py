@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from minigrad.common.fp_errors import quiet
 from minigrad.common.node_state import NodeState
 
 
@@ -158,7 +159,7 @@ class TensorHabits(NodeState):
         from minigrad.tensor.convert import one_axis  # (convert.py imports this file)
 
         axis = one_axis(axis, dim, self.data.shape, find.__name__)
-        if self.data.size == 0:
+        if (self.data.size if axis is None else self.data.shape[axis]) == 0:  # (as PyTorch)
             raise ValueError(f"{find.__name__} of an empty tensor of shape {self.data.shape}")
         out = find(self.data, axis=axis, keepdims=bool(keepdims)).astype(np.int64)
         return type(self)._make(out, (), (), find.__name__)
@@ -169,7 +170,9 @@ class TensorHabits(NodeState):
         other = _real_array(other)
         if other is None:  # not numbers: Python's identity comparison (t == None is False)
             return NotImplemented
-        return type(self)._make(compare(self.data, other), (), (), op)
+        with quiet():  # (a float32 tensor < 1e300: the number cast to float32 is inf)
+            result = compare(self.data, other)
+        return type(self)._make(result, (), (), op)
 
     def __eq__(self, other):
         """x == y elementwise: a bool tensor outside the graph."""

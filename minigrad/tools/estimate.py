@@ -24,7 +24,7 @@ def time_steps(step, max_steps=PROBE_STEPS, max_seconds=PROBE_SECONDS, clock=tim
     have passed (at least once)."""
     times = []
     start = clock()
-    while len(times) < max_steps and (not times or clock() - start < max_seconds):
+    while not times or (len(times) < max_steps and clock() - start < max_seconds):
         t = clock()
         step()
         times.append(clock() - t)
